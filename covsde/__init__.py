@@ -1,0 +1,1 @@
+"""covsde: the command-line front end of the derive/ and solvers/ packages."""

@@ -1,0 +1,258 @@
+"""Activations: parse, check smoothness at 0, normalise, Taylor-expand, and make numeric.
+
+An :class:`Activation` is the first object of the flow ``"tanh(x)" -> Activation -> Taylor
+coefficients -> Wick moments -> CovarianceSDE``. Smooth activations are normalised to
+phi(0) = 0, phi'(0) = 1 by ``(phi - phi(0)) / phi'(0)`` (Li, Nica & Roy 2022, Sec. 3).
+The ReLU-like family ``phi_s(x) = s+ max(x, 0) + s- min(x, 0)`` with ``s± = 1 + c±/sqrt(n)``
+is a separate family with parameters ``c_plus``, ``c_minus``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+
+from .activation_library import RELU_LIKE_DEFAULTS, RELU_LIKE_NAMES, SMOOTH_ACTIVATIONS
+from .activation_parser import X, parse_activation_string
+from .errors import ActivationError
+
+_NON_SMOOTH = (sp.Abs, sp.Max, sp.Min, sp.Heaviside, sp.sign, sp.Piecewise, sp.floor, sp.ceiling)
+_RELU_HINT = ("for piecewise-linear activations use the ReLU-like family, e.g. "
+              "derive_sde('relu', c_plus=0, c_minus=-1)")
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation function ready for shaping.
+
+    Attributes
+    ----------
+    name : str
+        The name or the text it came from.
+    raw : sympy.Expr
+        The expression as given (``None`` for the ReLU-like family).
+    expr : sympy.Expr
+        The normalised activation phi with phi(0) = 0, phi'(0) = 1 (``x`` for ReLU-like).
+    family : {"smooth", "relu_like"}
+    parameters : tuple of sympy.Symbol
+        Free symbols other than ``x`` (sorted by name).
+    normalization : str or None
+        A sentence saying how ``raw`` was normalised, or None when it was already.
+    c_plus, c_minus : sympy.Expr or None
+        The ReLU-like family's shaping constants.
+    """
+
+    name: str
+    raw: sp.Expr | None
+    expr: sp.Expr
+    family: str = "smooth"
+    parameters: tuple = ()
+    normalization: str | None = None
+    c_plus: sp.Expr | None = None
+    c_minus: sp.Expr | None = None
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    # ----------------------------------------------------------------- symbolic
+    def taylor_coefficients(self, degree: int) -> tuple:
+        """Derivatives phi^(k)(0), k = 0..degree, of the normalised activation (exact SymPy)."""
+        if self.family != "smooth":
+            raise ActivationError("the ReLU-like family has no Taylor expansion at 0")
+        return _taylor(self.expr, degree)
+
+    def subs(self, values: dict | None = None, **kwargs) -> "Activation":
+        """The same activation with parameters replaced by values (names or symbols as keys)."""
+        values = dict(values or {}, **kwargs)
+        by_name = {s.name: s for s in self.parameters}
+        mapping = {}
+        for key, val in values.items():
+            name = key.name if isinstance(key, sp.Symbol) else str(key)
+            if name not in by_name:
+                raise ActivationError(
+                    f"{self.name} has no parameter {name!r}; its parameters are "
+                    f"{[s.name for s in self.parameters] or 'none'}")
+            mapping[by_name[name]] = _as_sympy_number(val, name)
+        raw = None if self.raw is None else self.raw.subs(mapping)
+        return _smooth_activation(self.name, raw, note_source=self.name) if self.family == "smooth" \
+            else self
+
+    # ------------------------------------------------------------------ numeric
+    @property
+    def is_numeric(self) -> bool:
+        """True when no free parameter is left."""
+        return not self.parameters
+
+    def numpy(self):
+        """The normalised phi as a vectorised float64 numpy function (smooth family only)."""
+        if self.family != "smooth":
+            raise ActivationError("use shaped_function(n) for the ReLU-like family")
+        if self.parameters:
+            raise ActivationError(
+                f"{self.name} has free parameters {[s.name for s in self.parameters]}: "
+                f"give them values first, e.g. activation.subs({self.parameters[0].name}=0.1)")
+        if "numpy" not in self._cache:
+            f = sp.lambdify(X, self.expr, modules=["scipy", "numpy"])
+            self._cache["numpy"] = _broadcasting(f)
+        return self._cache["numpy"]
+
+    def shaped_function(self, width: int, a: float = 1.0, exponent=sp.Rational(1, 2)):
+        """phi_s as a numpy function for a network of the given width.
+
+        Smooth: phi_s(x) = s phi(x / s), s = a * width**exponent (Li, Nica & Roy 2022, eq. 3.1).
+        ReLU-like: phi_s(x) = s+ max(x, 0) + s- min(x, 0), s± = 1 + c±/sqrt(width).
+        """
+        if self.family == "relu_like":
+            if self.c_plus.free_symbols or self.c_minus.free_symbols:
+                raise ActivationError("give c_plus and c_minus numeric values to simulate")
+            sp_ = 1.0 + float(self.c_plus) / np.sqrt(width)
+            sm_ = 1.0 + float(self.c_minus) / np.sqrt(width)
+
+            def relu_like(z):
+                z = np.asarray(z, dtype=np.float64)
+                return np.where(z > 0, sp_ * z, sm_ * z)
+            return relu_like
+        phi = self.numpy()
+        s = float(a) * float(width) ** float(exponent)
+
+        def shaped(z):
+            return s * phi(np.asarray(z, dtype=np.float64) / s)
+        return shaped
+
+    def __str__(self):
+        return f"Activation({self.name}: {self.expr})"
+
+
+def _broadcasting(f):
+    """Wrap a lambdified function so that it returns float64 of the input's shape (constants too)."""
+    def phi(z):
+        z = np.asarray(z, dtype=np.float64)
+        out = np.asarray(f(z), dtype=np.float64)
+        return out if out.shape == z.shape else np.broadcast_to(out, z.shape).copy()
+    return phi
+
+
+def _as_sympy_number(val, name):
+    if isinstance(val, sp.Basic):
+        return val
+    if isinstance(val, (int, np.integer)):
+        return sp.Integer(int(val))
+    if isinstance(val, (float, np.floating)):
+        if not np.isfinite(val):
+            raise ActivationError(f"parameter {name} must be finite, got {val}")
+        return sp.nsimplify(sp.Float(repr(float(val))), rational=True)
+    if isinstance(val, str):
+        return parse_activation_string(val)
+    raise ActivationError(f"parameter {name} must be a number, got {type(val).__name__}")
+
+
+@lru_cache(maxsize=256)
+def _taylor(expr: sp.Expr, degree: int) -> tuple:
+    series = sp.series(expr, X, 0, degree + 1).removeO()
+    series = sp.expand(series)
+    poly_terms = sp.Add.make_args(series)
+    coeffs = [sp.Integer(0)] * (degree + 1)
+    for term in poly_terms:
+        c, k = term.as_coeff_exponent(X)
+        if c.has(X) or not (k.is_integer and k >= 0):
+            raise ActivationError(
+                f"{expr} is not analytic at 0 (its expansion has the term {term}); "
+                "shaped activations need a Taylor expansion at 0")
+        coeffs[int(k)] += c
+    return tuple(sp.simplify(c * sp.factorial(k)) for k, c in enumerate(coeffs))
+
+
+def _smooth_activation(name: str, raw: sp.Expr, note_source: str | None = None) -> Activation:
+    raw = sp.sympify(raw)  # raw is already a SymPy object here, never user text
+    if not raw.has(X):
+        raise ActivationError(f"activation {name!r} does not depend on x")
+    bad = [f for f in _NON_SMOOTH if raw.has(f)]
+    if bad:
+        raise ActivationError(
+            f"{name} is not smooth at 0 (it uses {bad[0].__name__}); shaped smooth activations "
+            f"need four derivatives at 0; {_RELU_HINT}")
+    try:
+        phi0, phi1 = _value_and_slope(raw)
+    except ActivationError:
+        raise
+    except Exception as exc:  # SymPy failure on an exotic expression
+        raise ActivationError(f"cannot expand {name} at 0 ({type(exc).__name__})") from None
+    if phi1 == 0:
+        raise ActivationError(
+            f"phi'(0) = 0 for {raw}, so the activation has no shaped limit; "
+            "shaped activations need phi'(0) != 0")
+    note = None
+    expr = raw
+    if phi0 != 0 or phi1 != 1:
+        expr = sp.simplify((raw - phi0) / phi1) if raw.free_symbols - {X} else (raw - phi0) / phi1
+        note = (f"normalised as (phi - phi(0))/phi'(0) with phi(0) = {sp.sstr(phi0)}, "
+                f"phi'(0) = {sp.sstr(phi1)}, so that phi(0) = 0 and phi'(0) = 1")
+    params = tuple(sorted(expr.free_symbols - {X}, key=lambda s: s.name))
+    return Activation(name=name, raw=raw, expr=expr, family="smooth",
+                      parameters=params, normalization=note)
+
+
+def _value_and_slope(raw):
+    coeffs = _taylor(raw, 1)
+    phi0, phi1 = coeffs[0], coeffs[1]
+    for v, what in ((phi0, "phi(0)"), (phi1, "phi'(0)")):
+        if v.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
+            raise ActivationError(f"{raw} is singular at 0 ({what} is not finite)")
+    return phi0, phi1
+
+
+def relu_like(c_plus=RELU_LIKE_DEFAULTS[0], c_minus=RELU_LIKE_DEFAULTS[1], name="relu") -> Activation:
+    """The ReLU-like family phi_s(x) = s+ max(x,0) + s- min(x,0), s± = 1 + c±/sqrt(n)."""
+    cp = _as_sympy_number(c_plus, "c_plus")
+    cm = _as_sympy_number(c_minus, "c_minus")
+    params = tuple(sorted((cp.free_symbols | cm.free_symbols), key=lambda s: s.name))
+    return Activation(name=name, raw=None, expr=X, family="relu_like", parameters=params,
+                      c_plus=cp, c_minus=cm)
+
+
+def as_activation(spec, **params) -> Activation:
+    """Turn a name, a string expression in x, a SymPy expression or an Activation into an Activation.
+
+    Parameters
+    ----------
+    spec : str, sympy.Expr or Activation
+        A built-in name (``tanh, sin, atan, erf, sinh, gelu, silu, swish, softplus, linear,
+        identity, relu``), a string such as ``"x + alpha*x**2"`` (parsed safely), or a SymPy
+        expression in the real symbol ``x`` (``derive.X``).
+    **params
+        For the ReLU-like family: ``c_plus``, ``c_minus``. For other activations, values of
+        parameters to substitute (e.g. ``alpha=0.1``).
+    """
+    if isinstance(spec, Activation):
+        act = spec
+    elif isinstance(spec, str):
+        key = spec.strip()
+        lowered = key.lower()
+        if lowered in RELU_LIKE_NAMES:
+            return relu_like(params.pop("c_plus", RELU_LIKE_DEFAULTS[0]),
+                             params.pop("c_minus", RELU_LIKE_DEFAULTS[1]), name=lowered) \
+                if not params else _reject_extra(params, lowered)
+        if lowered in SMOOTH_ACTIVATIONS:
+            act = _smooth_activation(lowered, SMOOTH_ACTIVATIONS[lowered])
+        else:
+            act = _smooth_activation(key, parse_activation_string(key))
+    elif isinstance(spec, sp.Expr):
+        if not spec.has(X):
+            others = [s for s in spec.free_symbols if s.name == "x"]
+            if others:
+                spec = spec.subs(others[0], X)
+        act = _smooth_activation(sp.sstr(spec), spec)
+    else:
+        raise ActivationError(
+            f"activation must be a name, a string expression in x or a SymPy expression, "
+            f"got {type(spec).__name__}")
+    if params:
+        for key in ("c_plus", "c_minus"):
+            if key in params:
+                raise ActivationError(f"{key} applies only to the ReLU-like family ('relu')")
+        act = act.subs(params)
+    return act
+
+
+def _reject_extra(params, name):
+    raise ActivationError(f"the {name} family takes only c_plus and c_minus, got {sorted(params)}")
