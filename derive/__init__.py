@@ -4,10 +4,17 @@ The public surface::
 
     from derive import derive_sde
     sde = derive_sde("tanh", a=1, convention="normalized")
+    sde.drift(V); sde.diffusion(V); sde.stability.regime; sde.latex()
 """
 from .activation import Activation, as_activation, relu_like
 from .activation_parser import X, parse_activation_string
+from .covariance_sde import CovarianceSDE, covariance_symbols, derive_sde
 from .errors import ActivationError, CovsdeError, InputError
+from .gaussian_moments import gaussian_moment
+from .norm_stability import NormStability, classify_norm
+from .shaping import A, B, R, critical_shaping, covariance_expansion
 
-__all__ = ["Activation", "as_activation", "relu_like", "X", "parse_activation_string",
-           "ActivationError", "CovsdeError", "InputError"]
+__all__ = ["derive_sde", "CovarianceSDE", "Activation", "as_activation", "relu_like", "X",
+           "parse_activation_string", "gaussian_moment", "critical_shaping",
+           "covariance_expansion", "NormStability", "classify_norm", "covariance_symbols",
+           "A", "B", "R", "ActivationError", "CovsdeError", "InputError"]

@@ -229,9 +229,12 @@ def as_activation(spec, **params) -> Activation:
         key = spec.strip()
         lowered = key.lower()
         if lowered in RELU_LIKE_NAMES:
-            return relu_like(params.pop("c_plus", RELU_LIKE_DEFAULTS[0]),
-                             params.pop("c_minus", RELU_LIKE_DEFAULTS[1]), name=lowered) \
-                if not params else _reject_extra(params, lowered)
+            extra = sorted(set(params) - {"c_plus", "c_minus"})
+            if extra:
+                raise ActivationError(
+                    f"the {lowered} family takes only c_plus and c_minus, got {extra}")
+            return relu_like(params.get("c_plus", RELU_LIKE_DEFAULTS[0]),
+                             params.get("c_minus", RELU_LIKE_DEFAULTS[1]), name=lowered)
         if lowered in SMOOTH_ACTIVATIONS:
             act = _smooth_activation(lowered, SMOOTH_ACTIVATIONS[lowered])
         else:
@@ -252,7 +255,3 @@ def as_activation(spec, **params) -> Activation:
                 raise ActivationError(f"{key} applies only to the ReLU-like family ('relu')")
         act = act.subs(params)
     return act
-
-
-def _reject_extra(params, name):
-    raise ActivationError(f"the {name} family takes only c_plus and c_minus, got {sorted(params)}")

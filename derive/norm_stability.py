@@ -1,0 +1,175 @@
+"""Exploding and vanishing norms: classification of the one-input norm SDE.
+
+With one input the covariance SDE is the scalar SDE dV = b(V) dt + sqrt(2) V dB, where
+b(v) = v p(v) for a polynomial p (Li, Nica & Roy 2022, Sec. 3.3; SPEC §1 "The norm"). Feller's
+boundary classification with the scale density s'(v) = v^(-p0) exp(-P(v)),
+P(v) = sum_{j>=1} p_j v^j / j, gives:
+
+* leading coefficient of p positive: the norm explodes in finite time with probability
+  P(V0) = int_0^V0 s' / int_0^inf s' (1 when p0 >= 1). For the q = 2 drift k v (v - 1)
+  (normalized) this is gammainc(1 + k, k V0); for k v^2 (unnormalized) 1 - exp(-k V0).
+* otherwise no explosion; if p0 > 1 and p has a negative leading coefficient, V_t converges in law
+  to the stationary density proportional to v^(p0 - 2) exp(P(v)) (Gamma(|k| - 1, rate |k|) for
+  q = 2, k < -1); if p0 <= 1, V_t -> 0 ("vanishes"); a constant p0 > 1 gives V_t -> inf without
+  explosion ("grows").
+
+``k`` is the leading coefficient of p. For q = 2 it is (3/4 phi''(0)^2 + phi'''(0)) / a^2, the
+paper's iff-criterion for explosion: k > 0.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import mpmath
+import numpy as np
+import scipy.special
+import scipy.stats
+import sympy as sp
+
+from .errors import ActivationError, InputError
+
+v = sp.Symbol("v", positive=True)
+V0 = sp.Symbol("V_0", positive=True)
+
+REGIMES = ("explodes", "vanishes", "stationary", "grows")
+
+
+@dataclass
+class NormStability:
+    """The stability verdict for the norm of a shaped network.
+
+    Attributes
+    ----------
+    norm_drift : sympy.Expr
+        b(v) of dV = b(V) dt + sqrt(2) V dB.
+    k : sympy.Expr
+        The leading coefficient of b(v)/v (for q = 2: (3/4 phi''(0)^2 + phi'''(0)) / a^2).
+    regime : str or dict
+        One of "explodes", "vanishes", "stationary", "grows"; with free parameters, a dict
+        mapping each possible regime to the SymPy relation on the parameters where it holds.
+    explosion_condition : sympy relational or bool
+        Where finite-time explosion has positive probability.
+    """
+
+    norm_drift: sp.Expr
+    k: sp.Expr
+    regime: object
+    explosion_condition: object
+    _p: tuple = field(repr=False, default=())
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def is_symbolic(self) -> bool:
+        return bool(self.norm_drift.free_symbols - {v})
+
+    def _require_numeric(self, what):
+        if self.is_symbolic:
+            names = sorted(s.name for s in self.norm_drift.free_symbols - {v})
+            raise ActivationError(f"{what} needs numeric parameters; substitute {names} first "
+                                  "(derive_sde(..., alpha=0.1) or sde.subs(alpha=0.1))")
+
+    def explosion_probability_expr(self):
+        """P(explosion in finite time | V_0) as a SymPy expression in V_0 (closed form when q = 2)."""
+        p = self._p
+        if len(p) == 2 and p[0] == -p[1]:          # normalized, q = 2: k v (v - 1)
+            kk = p[1]
+            return sp.Piecewise((sp.lowergamma(1 + kk, kk * V0) / sp.gamma(1 + kk), kk > 0),
+                                (0, True))
+        if len(p) == 2 and p[0] == 0:               # unnormalized, q = 2: k v^2
+            kk = p[1]
+            return sp.Piecewise((1 - sp.exp(-kk * V0), kk > 0), (0, True))
+        s_prime = v ** (-p[0]) * sp.exp(-sum(p[j] * v**j / j for j in range(1, len(p))))
+        return sp.Integral(s_prime, (v, 0, V0)) / sp.Integral(s_prime, (v, 0, sp.oo))
+
+    def explosion_probability(self, V0_value, *, T=None):
+        """P(the norm explodes in finite time | V(0) = V0) for one input (time 0 to infinity).
+
+        Parameters
+        ----------
+        V0_value : float or array_like
+            Initial squared norm V(0) > 0 (per input dimension, as in SPEC §1).
+        """
+        if T is not None:
+            raise InputError("explosion_probability is over [0, infinity); for a finite horizon "
+                             "use solvers.simulate_norm")
+        self._require_numeric("explosion_probability")
+        x = np.asarray(V0_value, dtype=np.float64)
+        if np.any(~np.isfinite(x)) or np.any(x <= 0):
+            raise InputError(f"V0 must be positive and finite, got {V0_value}")
+        if self.regime != "explodes":
+            return np.zeros_like(x)[()] + 0.0
+        p = [float(c) for c in self._p]
+        if len(p) == 2 and p[0] == -p[1]:
+            return scipy.special.gammainc(1 + p[1], p[1] * x)[()]
+        if len(p) == 2 and p[0] == 0:
+            return (-np.expm1(-p[1] * x))[()]
+        if p[0] >= 1:
+            return np.ones_like(x)[()]
+        P = lambda t: sum(p[j] * t**j / j for j in range(1, len(p)))
+        s = lambda t: mpmath.power(t, -p[0]) * mpmath.exp(-P(t))
+        total = mpmath.quad(s, [0, 1, mpmath.inf])
+        out = np.vectorize(lambda t: float(mpmath.quad(s, [0, t]) / total))(x)
+        return out[()]
+
+    @property
+    def stationary_law(self):
+        """The long-run law of V_t (scipy.stats frozen distribution) in the stationary regime, else None."""
+        if self.is_symbolic or self.regime != "stationary":
+            return None
+        p = [float(c) for c in self._p]
+        higher = [j for j in range(1, len(p)) if p[j] != 0]
+        if len(higher) == 1:
+            j = higher[0]
+            # density ∝ v^(p0-2) exp(p_j v^j / j): generalized gamma with c = j
+            shape = (p[0] - 1) / j
+            scale = (j / abs(p[j])) ** (1.0 / j)
+            if j == 1:
+                return scipy.stats.gamma(a=p[0] - 1, scale=scale)
+            return scipy.stats.gengamma(a=shape, c=j, scale=scale)
+        return _numeric_stationary_law(p)
+
+
+def _numeric_stationary_law(p):
+    P = lambda t: sum(p[j] * t**j / j for j in range(1, len(p)))
+    dens = lambda t: mpmath.power(t, p[0] - 2) * mpmath.exp(P(t))
+    Z = float(mpmath.quad(dens, [0, 1, mpmath.inf]))
+
+    class _Stationary(scipy.stats.rv_continuous):
+        def _pdf(self, t):
+            return np.vectorize(lambda s: float(dens(s)) / Z)(t)
+
+    return _Stationary(a=0.0, name="stationary_norm")()
+
+
+def classify_norm(norm_drift: sp.Expr) -> NormStability:
+    """Classify the one-input SDE dV = b(V) dt + sqrt(2) V dB with polynomial drift b (in ``v``)."""
+    ratio = sp.expand(sp.cancel(norm_drift / v))
+    try:
+        poly = sp.Poly(ratio, v)
+    except sp.PolynomialError:
+        raise ActivationError(f"the norm drift {norm_drift} is not v times a polynomial") from None
+    degree = max(int(poly.degree()), 0) if not poly.is_zero else 0
+    p = tuple(sp.simplify(poly.coeff_monomial(v**j)) for j in range(degree + 1))
+    lead = p[-1] if len(p) > 1 else sp.Integer(0)
+    p0 = p[0]
+    symbolic = any(c.free_symbols for c in p)
+    if not symbolic:
+        if lead > 0:
+            regime = "explodes"
+        elif lead < 0 and p0 > 1:
+            regime = "stationary"
+        elif lead == 0 and p0 > 1:
+            regime = "grows"
+        else:
+            regime = "vanishes"
+        condition = sp.true if regime == "explodes" else sp.false
+    else:
+        condition = sp.simplify(lead > 0)
+        stationary = sp.simplify(sp.And(lead < 0, p0 > 1))
+        regime = {
+            "explodes": condition,
+            "stationary": stationary,
+            "vanishes": sp.simplify(sp.And(sp.Not(condition), sp.Not(stationary))),
+        }
+    return NormStability(norm_drift=norm_drift, k=lead, regime=regime,
+                         explosion_condition=condition, _p=p)
