@@ -274,7 +274,9 @@ def derive_sde(activation, a=1, convention: str = "normalized", **params) -> Cov
                 "the ReLU-like family has a shaped limit only in the normalized convention "
                 "(with c = 1 the drift diverges unless c_plus + c_minus = 0)")
         nu = relu_like_nu(act.c_plus, act.c_minus)
-        drift_expr = nu.subs(rho, R / sp.sqrt(A * B)) * sp.sqrt(A * B)
+        # nu(rho) sqrt(AB) with rho = R/sqrt(AB), written without the 0/0 at A B = 0
+        drift_expr = (act.c_plus - act.c_minus) ** 2 / (2 * sp.pi) * (
+            sp.sqrt(A * B - R**2) - R * sp.acos(R / sp.sqrt(A * B)))
         norm = sp.Integer(0) * v   # nu(1) = 0: the diagonal is a geometric Brownian motion
         return CovarianceSDE(activation=act, convention=convention, a=sp.Integer(1), order=2,
                              exponent=sp.Rational(1, 2), drift_expr=drift_expr,

@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 
 import mpmath
 import numpy as np
-import scipy.special
-import scipy.stats
 import sympy as sp
 
 from .errors import ActivationError, InputError
@@ -100,6 +98,7 @@ class NormStability:
             return np.zeros_like(x)[()] + 0.0
         p = [float(c) for c in self._p]
         if len(p) == 2 and p[0] == -p[1]:
+            import scipy.special  # lazy: scipy's import time dominates the CLI's start-up
             return scipy.special.gammainc(1 + p[1], p[1] * x)[()]
         if len(p) == 2 and p[0] == 0:
             return (-np.expm1(-p[1] * x))[()]
@@ -116,6 +115,7 @@ class NormStability:
         """The long-run law of V_t (scipy.stats frozen distribution) in the stationary regime, else None."""
         if self.is_symbolic or self.regime != "stationary":
             return None
+        import scipy.stats  # lazy: scipy.stats takes about a second to import
         p = [float(c) for c in self._p]
         higher = [j for j in range(1, len(p)) if p[j] != 0]
         if len(higher) == 1:
@@ -130,6 +130,7 @@ class NormStability:
 
 
 def _numeric_stationary_law(p):
+    import scipy.stats
     P = lambda t: sum(p[j] * t**j / j for j in range(1, len(p)))
     dens = lambda t: mpmath.power(t, p[0] - 2) * mpmath.exp(P(t))
     Z = float(mpmath.quad(dens, [0, 1, mpmath.inf]))
