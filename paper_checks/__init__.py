@@ -1,0 +1,40 @@
+"""Reproductions of the three papers' claims: each check prints claim vs measurement with a verdict.
+
+``covsde check [NAME] [--quick]`` runs them; :func:`run_check` is the Python entry point.
+Each check module exposes ``run(quick: bool, seed: int, figure_dir) -> CheckReport``.
+"""
+from __future__ import annotations
+
+import importlib
+import time
+
+from .report import CheckReport, Claim
+
+#: Check name -> (module, one-line description).
+CHECKS = {
+    "covariance_sde": ("paper_checks.covariance_sde",
+                       "finite shaped MLPs vs the Neural Covariance SDE (Li, Nica & Roy 2022)"),
+    "norm_stability": ("paper_checks.norm_stability",
+                       "exploding/vanishing norms: symbolic verdict vs finite networks and the SDE"),
+    "shaping_exponent": ("paper_checks.shaping_exponent",
+                         "critical shaping exponent when phi''(0) = phi'''(0) = 0"),
+    "resnet_commutativity": ("paper_checks.resnet_commutativity",
+                             "ResNet kernel: width and depth limits commute (Hayou & Yang 2023)"),
+    "deep_linear_mixture": ("paper_checks.deep_linear_mixture",
+                            "deep linear networks: log-normal mixture of Gaussians (Bassetti et al. 2024)"),
+}
+
+
+def run_check(name: str, *, quick: bool = False, seed: int = 0, figure_dir=None) -> CheckReport:
+    """Run one check by name and return its report (timed)."""
+    if name not in CHECKS:
+        from derive.errors import InputError
+        raise InputError(f"unknown check {name!r}; available: {', '.join(CHECKS)}")
+    module = importlib.import_module(CHECKS[name][0])
+    start = time.perf_counter()
+    report = module.run(quick=quick, seed=seed, figure_dir=figure_dir)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+__all__ = ["CHECKS", "run_check", "CheckReport", "Claim"]

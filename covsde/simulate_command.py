@@ -1,0 +1,144 @@
+"""``covsde simulate`` and ``covsde compare``: the SDE by Monte Carlo, and finite networks against it."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from derive.errors import InputError
+
+from .derive_command import _add_activation_arguments, _sde_from_args
+
+
+def parse_matrix(text: str, name: str = "--V0") -> np.ndarray:
+    """Parse "1,0.3;0.3,1" (rows by ';', entries by ',') into a symmetric PSD float64 matrix."""
+    try:
+        rows = [[float(v) for v in row.split(",")] for row in text.strip().split(";")]
+    except ValueError:
+        raise InputError(f"{name} must be numbers like '1,0.3;0.3,1' (rows by ';', entries by ','), "
+                         f"got {text!r}") from None
+    m = len(rows)
+    if any(len(r) != m for r in rows):
+        raise InputError(f"{name} must be a square matrix like '1,0.3;0.3,1', got {text!r}")
+    V = np.array(rows, dtype=np.float64)
+    if not np.all(np.isfinite(V)):
+        raise InputError(f"{name} has a non-finite entry: {text!r}")
+    if not np.allclose(V, V.T, rtol=0, atol=1e-12):
+        raise InputError(f"{name} must be symmetric, got {text!r}")
+    if np.linalg.eigvalsh(V).min() < -1e-12 * max(1.0, np.abs(V).max()):
+        raise InputError(f"{name} must be positive semi-definite, got {text!r}")
+    return V
+
+
+def _positive(value, name):
+    if not (math.isfinite(value) and value > 0):
+        raise InputError(f"{name} must be a positive number, got {value}")
+
+
+def register(sub):
+    p = sub.add_parser("simulate", help="Monte Carlo of the covariance SDE",
+                       description="Simulate the Neural Covariance SDE dV = b(V) dt + Sigma(V)^(1/2) dB "
+                                   "of an activation and summarise V_T and rho_T.")
+    _add_activation_arguments(p)
+    p.add_argument("--T", type=float, default=1.0, help="time horizon T = depth/width (default 1)")
+    p.add_argument("--V0", default="1,0.3;0.3,1", help="initial covariance, rows by ';' (default '1,0.3;0.3,1')")
+    p.add_argument("--paths", type=int, default=100_000, help="number of paths (default 100000)")
+    p.add_argument("--steps", type=int, default=1000, help="time steps (default 1000)")
+    p.add_argument("--scheme", default="euler", help="SDE scheme (default euler)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    p.add_argument("--out", default=None, help="save V_T, exploded mask and settings to this .npz")
+    p.set_defaults(func=run_simulate)
+
+    c = sub.add_parser("compare", help="finite shaped networks vs the SDE",
+                       description="Sample finite shaped MLPs (exact covariance chain) of the given width "
+                                   "and depth, simulate the SDE at T = depth/width, and print KS and "
+                                   "Wasserstein-1 distances of rho and log V.")
+    _add_activation_arguments(c)
+    c.add_argument("--width", type=int, default=128)
+    c.add_argument("--depth", type=int, default=128)
+    c.add_argument("--networks", type=int, default=2000)
+    c.add_argument("--V0", default="1,0.3;0.3,1")
+    c.add_argument("--paths", type=int, default=20_000, help="SDE paths (default 20000)")
+    c.add_argument("--steps", type=int, default=None, help="SDE steps (default: 1000 T, at least 200)")
+    c.add_argument("--method", choices=("chain", "weights"), default="chain",
+                   help="finite-network sampler (default chain: exact in law, O(n m^2) per layer)")
+    c.add_argument("--seed", type=int, default=0)
+    c.set_defaults(func=run_compare)
+
+
+def _correlations(V):
+    d = np.sqrt(np.einsum("...ii->...i", V))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return V / (d[..., :, None] * d[..., None, :])
+
+
+def summary_table(V: np.ndarray, exploded=None) -> str:
+    """Mean and quantiles of each entry V^ab and correlation rho^ab (a < b) over paths."""
+    V = np.asarray(V)
+    keep = np.ones(len(V), bool) if exploded is None else ~np.asarray(exploded)
+    Vk = V[keep]
+    m = V.shape[-1]
+    rho = _correlations(Vk)
+    header = f"{'quantity':<10} {'mean':>11} {'std':>11} {'q05':>11} {'q50':>11} {'q95':>11}"
+    lines = [header, "-" * len(header)]
+
+    def row(name, x):
+        x = x[np.isfinite(x)]
+        if x.size == 0:
+            lines.append(f"{name:<10} {'(none)':>11}")
+            return
+        q = np.quantile(x, [0.05, 0.5, 0.95])
+        lines.append(f"{name:<10} {x.mean():11.5g} {x.std():11.5g} {q[0]:11.5g} {q[1]:11.5g} {q[2]:11.5g}")
+
+    for a in range(m):
+        for b in range(a, m):
+            row(f"V^{a + 1}{b + 1}", Vk[:, a, b])
+    for a in range(m):
+        for b in range(a + 1, m):
+            row(f"rho^{a + 1}{b + 1}", rho[:, a, b])
+    return "\n".join(lines)
+
+
+def run_simulate(args) -> int:
+    from solvers import simulate_sde
+    _positive(args.T, "--T")
+    for name in ("paths", "steps", "workers"):
+        if getattr(args, name) < 1:
+            raise InputError(f"--{name} must be at least 1, got {getattr(args, name)}")
+    V0 = parse_matrix(args.V0)
+    sde = _sde_from_args(args)
+    result = simulate_sde(sde, V0, args.T, steps=args.steps, paths=args.paths, seed=args.seed,
+                          scheme=args.scheme, workers=args.workers)
+    print(f"{sde.activation.name} ({sde.convention}), drift b^ab = {sde.drift_expr}")
+    print(f"T = {args.T:g}, {args.steps} steps ({args.scheme}), {args.paths} paths, seed {args.seed}")
+    print(f"fraction exploded by T: {result.fraction_exploded:.6g}")
+    print(summary_table(result.V, result.exploded))
+    if args.out:
+        np.savez(args.out, V=result.V, exploded=result.exploded,
+                 explosion_time=result.explosion_time, V0=V0, T=args.T, steps=args.steps,
+                 paths=args.paths, seed=args.seed, scheme=args.scheme, activation=sde.activation.name)
+        print(f"saved to {args.out}")
+    return 0
+
+
+def run_compare(args) -> int:
+    from solvers import compare, simulate_mlp, simulate_sde
+    for name in ("width", "depth", "networks", "paths"):
+        if getattr(args, name) < 1:
+            raise InputError(f"--{name} must be at least 1, got {getattr(args, name)}")
+    V0 = parse_matrix(args.V0)
+    sde = _sde_from_args(args)
+    if sde.parameters:
+        raise InputError("give every activation parameter a value with --param NAME=VALUE")
+    T = args.depth / args.width
+    steps = args.steps or max(200, int(round(1000 * T)))
+    nets = simulate_mlp(sde.activation, V0=V0, width=args.width, depth=args.depth,
+                        networks=args.networks, seed=args.seed, a=float(sde.a),
+                        exponent=sde.exponent, convention=sde.convention, method=args.method,
+                        layers=[args.depth])
+    paths = simulate_sde(sde, V0, T, steps=steps, paths=args.paths, seed=args.seed + 1)
+    print(f"{sde.activation.name}: {args.networks} networks (width {args.width}, depth {args.depth}, "
+          f"{args.method}) vs {args.paths} SDE paths at T = {T:g} ({steps} steps)")
+    print(compare(nets, paths.V[~paths.exploded]))
+    return 0

@@ -1,0 +1,104 @@
+"""Claim-versus-measurement tables for the paper checks.
+
+Every check returns a :class:`CheckReport`: one :class:`Claim` per row, each with the value the
+paper (or SPEC) states, the value measured here, and the tolerance the verdict uses. Tolerances
+come from the experiment itself (standard errors from the sample size, KS critical values at a
+stated level, quadrature error estimates), never tuned to make a row pass.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Claim:
+    """One row: ``|measured - expected| <= tolerance`` (or a bound, see ``kind``).
+
+    kind : "close" (|measured - expected| <= tolerance), "below" (measured <= expected),
+           "above" (measured >= expected).
+    """
+
+    name: str
+    expected: float
+    measured: float
+    tolerance: float = 0.0
+    kind: str = "close"
+    note: str = ""
+
+    @property
+    def passed(self) -> bool:
+        if not math.isfinite(self.measured):
+            return False
+        if self.kind == "close":
+            return abs(self.measured - self.expected) <= self.tolerance
+        if self.kind == "below":
+            return self.measured <= self.expected + self.tolerance
+        if self.kind == "above":
+            return self.measured >= self.expected - self.tolerance
+        raise ValueError(f"unknown claim kind {self.kind!r}")
+
+    def expected_text(self) -> str:
+        sign = {"close": "", "below": "<= ", "above": ">= "}[self.kind]
+        return f"{sign}{self.expected:.6g}"
+
+
+@dataclass
+class CheckReport:
+    """The result of one paper check: its claims, figures and settings."""
+
+    name: str
+    title: str
+    claims: list = field(default_factory=list)
+    figures: list = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.claims)
+
+    def add(self, *args, **kwargs) -> Claim:
+        claim = Claim(*args, **kwargs)
+        self.claims.append(claim)
+        return claim
+
+    def __str__(self) -> str:
+        w = max([len(c.name) for c in self.claims] + [5])
+        header = f"{'claim':<{w}}  {'expected':>12}  {'measured':>12}  {'tolerance':>10}  verdict"
+        lines = [f"== {self.name}: {self.title}", header, "-" * len(header)]
+        for c in self.claims:
+            lines.append(f"{c.name:<{w}}  {c.expected_text():>12}  {c.measured:>12.6g}  "
+                         f"{c.tolerance:>10.3g}  {'PASS' if c.passed else 'FAIL'}"
+                         + (f"  ({c.note})" if c.note else ""))
+        if self.settings:
+            lines.append("settings: " + ", ".join(f"{k}={v}" for k, v in self.settings.items()))
+        for fig in self.figures:
+            lines.append(f"figure: {fig}")
+        lines.append(f"{'PASSED' if self.passed else 'FAILED'} in {self.seconds:.1f} s")
+        return "\n".join(lines)
+
+
+def pyplot():
+    """matplotlib.pyplot with the Agg backend, or None when the ``plot`` extra is missing."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    return plt
+
+
+def save_figure(fig, figure_dir, name) -> str | None:
+    """Save a matplotlib figure as PNG under figure_dir; return its path."""
+    if fig is None or figure_dir is None:
+        return None
+    path = Path(figure_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    out = path / f"{name}.png"
+    fig.savefig(out, dpi=120, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+    return str(out)
