@@ -1,0 +1,139 @@
+"""Finite deep linear networks with several outputs (the ground truth for SPEC §3).
+
+Network (Bassetti, Ladelli & Rotondo 2024, arXiv 2411.15267; SPEC §3), hidden width N, depth L,
+D outputs, weights iid N(0, 1)::
+
+    h_0 = W_0 x / sqrt(n0),   h_l = W_l h_{l-1} / sqrt(N)  (l = 1..L),   F = W_{L+1} h_L / sqrt(N),
+
+so there are L + 1 hidden layers h_0..h_L of width N and alpha = L/N. With
+V_l^{ab} = <h_l(a), h_l(b)>/N and K = X X^T / n0 the input Gram matrix:
+
+* F | V_L ~ N(0, V_L (x) I_D): the D outputs are iid N(0, V_L) over the m inputs;
+* each hidden layer is one exact Wishart step V_l = Z^T Z / N, Z with iid N(0, V_{l-1}) rows
+  (V_{-1} = K), so one output has kurtosis E f^4 / (E f^2)^2 = 3 (1 + 2/N)^{L+1} (-> 3 e^{2 alpha})
+  and E[f_a^2 f_b^2] = (1 + 2/N)^{L+1} (K_aa K_bb + 2 K_ab^2).
+
+``method="chain"`` samples V_0..V_L by those Wishart steps (O(N m^2) per layer) and then F given
+V_L, exact in law; ``method="weights"`` multiplies by the literal matrices.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from derive.errors import InputError
+
+from . import network_sampling as ns
+
+
+@dataclass(frozen=True)
+class DeepLinearSamples:
+    """Outputs and final covariance of finite deep linear networks.
+
+    Attributes
+    ----------
+    outputs : (networks, m, D) array
+        F(x^a)_d for each input a and output d.
+    V : (networks, m, m) array
+        V_L = h_L^T h_L / N, the covariance of the outputs given the network.
+    K : (m, m) array
+        The input Gram matrix X X^T / n0.
+    width, depth, outputs_count, networks : int
+        N, L (L + 1 hidden layers), D.
+    method : str
+    seed_entropy : int
+    """
+
+    outputs: np.ndarray
+    V: np.ndarray
+    K: np.ndarray
+    width: int
+    depth: int
+    outputs_count: int
+    networks: int
+    method: str
+    seed_entropy: int
+
+    @property
+    def alpha(self) -> float:
+        """Depth-to-width ratio L / N."""
+        return self.depth / self.width
+
+    @property
+    def final(self) -> np.ndarray:
+        """V_L: (networks, m, m)."""
+        return self.V
+
+
+def simulate_deep_linear(X=None, *, K=None, width, depth, outputs=1, networks, seed=None,
+                         method="chain", chunk=None) -> DeepLinearSamples:
+    """Sample outputs of finite deep linear networks (SPEC §3; definition in the module docstring).
+
+    Parameters
+    ----------
+    X : (m, n0) array, optional
+        Inputs as rows.
+    K : (m, m) array, optional
+        Symmetric PSD input Gram matrix instead of X.
+    width : int
+        N >= 1, the width of every hidden layer.
+    depth : int
+        L >= 0: hidden layers h_0..h_L (L + 1 of them), alpha = L/N.
+    outputs : int
+        D >= 1 outputs.
+    networks : int
+        Independent networks >= 1.
+    seed : int, SeedSequence, Generator or None
+        Network i draws from ``SeedSequence(seed).spawn(networks)[i]``.
+    method : {"chain", "weights"}
+        Exact Wishart chain then F | V_L, or literal weight matrices.
+    chunk : int, optional
+        Networks simulated at once; does not change the numbers.
+
+    Returns
+    -------
+    DeepLinearSamples
+        ``.outputs`` (networks, m, D), ``.V`` (networks, m, m).
+    """
+    width = ns.check_count(width, "width", 1)
+    depth = ns.check_count(depth, "depth", 0)
+    outputs = ns.check_count(outputs, "outputs", 1)
+    networks = ns.check_count(networks, "networks", 1)
+    if method not in ("chain", "weights"):
+        raise InputError(f"method must be 'chain' or 'weights', got {method!r}")
+    gram, rows = ns.input_gram(X, K, V0_name="K")
+    root, children = ns.network_streams(seed, networks)
+
+    m = gram.shape[0]
+    per_network = 3 * width * m if method == "chain" else width * max(width, rows.shape[1]) + 3 * width * m
+    chunk = ns.default_chunk(networks, per_network) if chunk is None else \
+        ns.check_count(chunk, "chunk", 1)
+    F = np.empty((networks, m, outputs))
+    V = np.empty((networks, m, m))
+    for part in ns.chunks(networks, chunk):
+        gens = ns.generators(children[part])
+        if method == "chain":
+            V[part], F[part] = _chain(gens, gram, width, depth, outputs)
+        else:
+            V[part], F[part] = _weights(gens, rows, width, depth, outputs)
+    return DeepLinearSamples(outputs=F, V=V, K=gram, width=width, depth=depth, outputs_count=outputs,
+                             networks=networks, method=method, seed_entropy=root.entropy)
+
+
+def _chain(gens, gram, N, depth, outputs):
+    k, m = len(gens), gram.shape[0]
+    V = np.broadcast_to(gram, (k, m, m))
+    for _ in range(depth + 1):                                    # h_0 .. h_L
+        V = ns.gram(ns.rows_with_covariance(ns.standard_normals(gens, (N, m)), V), 1.0 / N)
+    F_rows = ns.rows_with_covariance(ns.standard_normals(gens, (outputs, m)), V)   # (k, D, m)
+    return V, np.swapaxes(F_rows, -1, -2)
+
+
+def _weights(gens, rows, N, depth, outputs):
+    n0 = rows.shape[1]
+    h = ns.standard_normals(gens, (N, n0)) @ rows.T / np.sqrt(n0)                 # h_0: (k, N, m)
+    for _ in range(depth):
+        h = ns.standard_normals(gens, (N, N)) @ h / np.sqrt(N)
+    F_rows = ns.standard_normals(gens, (outputs, N)) @ h / np.sqrt(N)              # (k, D, m)
+    return ns.gram(h, 1.0 / N), np.swapaxes(F_rows, -1, -2)

@@ -1,0 +1,243 @@
+"""Finite shaped MLPs: the covariance V_l of a real network, layer by layer (the ground truth).
+
+Network (Li, Nica & Roy 2022, arXiv 2206.02768, Sec. 2; SPEC §1)::
+
+    h_1 = W_0 x / sqrt(n0),   h_{l+1} = sqrt(c/n) W_l phi_s(h_l),   weights iid N(0, 1), no biases,
+    V_0^{ab} = <x^a, x^b> / n0,   V_l^{ab} = (c/n) <phi_s(h_l^a), phi_s(h_l^b)>   (l = 1..d).
+
+Given V_l the rows of h_{l+1} are iid N(0, V_l), because W_l is fresh. Hence the covariance
+sequence V_0, V_1, ... is a Markov chain with the exact one-layer rule
+
+    V_{l+1} = (c/n) phi_s(Z)^T phi_s(Z),   Z an (n, m) matrix with iid N(0, V_l) rows,
+
+which costs O(n m^2) per layer (``method="chain"``) instead of O(n^2 m) with the weight
+matrices (``method="weights"``, kept as the reference). The SDE time of layer l is t = l/n.
+Only the activation itself is taken from ``derive``; nothing here uses the derived SDE.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.polynomial.hermite_e import hermegauss
+
+from derive.activation import Activation, as_activation
+from derive.errors import InputError
+
+from . import network_sampling as ns
+
+#: Gauss–Hermite nodes used for the normalising constant E[phi_s(w)^2].
+NORMALISING_NODES = 200
+
+
+@dataclass(frozen=True)
+class MLPSamples:
+    """Covariances of finite shaped MLPs.
+
+    Attributes
+    ----------
+    V : (networks, len(layers), m, m) array
+        V_l^{ab} = (c/n) <phi_s(h_l^a), phi_s(h_l^b)> at the recorded layers (V_0 = input Gram).
+        A network whose activations overflowed holds NaN from that layer on.
+    layers : (len(layers),) int array
+        The recorded layer indices l (0 = input Gram, depth = last hidden layer).
+    width, depth, networks : int
+    c : float
+        The normalising constant (1 for ``convention="unnormalized"``).
+    activation : Activation
+    a, exponent : float
+        Shaping s = a * width**exponent (smooth family; unused for the ReLU-like family).
+    convention, method : str
+    seed_entropy : int
+        Entropy of the root SeedSequence (pass it as ``seed`` to reproduce the run).
+    """
+
+    V: np.ndarray
+    layers: np.ndarray
+    width: int
+    depth: int
+    networks: int
+    c: float
+    activation: Activation
+    a: float
+    exponent: float
+    convention: str
+    method: str
+    seed_entropy: int
+
+    @property
+    def times(self) -> np.ndarray:
+        """SDE times t = l / n of the recorded layers."""
+        return self.layers / self.width
+
+    @property
+    def final(self) -> np.ndarray:
+        """V at the last recorded layer: (networks, m, m)."""
+        return self.V[:, -1]
+
+
+def normalising_constant(activation, width: int, *, a: float = 1.0, exponent=None,
+                         convention: str = "normalized", nodes: int = NORMALISING_NODES) -> float:
+    """c with c^{-1} = E[phi_s(w)^2], w ~ N(0, 1) (SPEC §1, "normalized convention").
+
+    Smooth family: Gauss–Hermite quadrature (probabilists', ``nodes`` points) of s^2 phi(w/s)^2.
+    ReLU-like family: exactly c = 2 / (s+^2 + s-^2). ``convention="unnormalized"`` gives c = 1.
+    """
+    act = as_activation(activation)
+    _check_convention(convention)
+    if convention == "unnormalized":
+        return 1.0
+    if act.family == "relu_like":
+        s_plus, s_minus = _relu_slopes(act, width)
+        return 2.0 / (s_plus ** 2 + s_minus ** 2)
+    phi_s = act.shaped_function(width, a, _exponent(exponent))
+    w, weights = hermegauss(nodes)
+    with np.errstate(over="ignore", invalid="ignore"):
+        second_moment = float(np.sum(weights * phi_s(w) ** 2) / np.sqrt(2 * np.pi))
+    if not np.isfinite(second_moment) or second_moment <= 0:
+        raise InputError(f"E[phi_s(w)^2] is not a finite positive number for {act.name} at width "
+                         f"{width}; use convention='unnormalized' or a larger width")
+    return 1.0 / second_moment
+
+
+def simulate_mlp(activation, X=None, *, V0=None, width, depth, networks, seed=None, a=1.0,
+                 exponent=None, convention="normalized", method="chain", layers=None,
+                 chunk=None) -> MLPSamples:
+    """Sample the covariance sequence V_0..V_d of finite shaped MLPs (SPEC §1).
+
+    Layer indexing (both methods): V_0 = X X^T / n0 is the input Gram matrix; V_l is the
+    covariance after l hidden layers of width n, l = 1..depth; the SDE time is t = l/n.
+
+    Parameters
+    ----------
+    activation : str, sympy.Expr or Activation
+        Anything ``derive.as_activation`` accepts, e.g. ``"tanh"`` or
+        ``as_activation("relu", c_plus=0, c_minus=-1)``.
+    X : (m, n0) array, optional
+        Inputs as rows; V_0 = X X^T / n0.
+    V0 : (m, m) array, optional
+        Symmetric PSD input Gram matrix instead of X (the weights method then uses
+        X = sqrt(m) R, R R^T = V0, n0 = m).
+    width : int
+        n >= 1.
+    depth : int
+        d >= 0 hidden layers.
+    networks : int
+        Number of independent networks >= 1.
+    seed : int, SeedSequence, Generator or None
+        Network i draws from ``SeedSequence(seed).spawn(networks)[i]``: the same seed gives the
+        same numbers whatever ``chunk`` is.
+    a : float
+        Smooth family: s = a * n**exponent, phi_s(x) = s phi(x/s).
+    exponent : float or sympy.Rational, optional
+        The shaping exponent; None means 1/2, the critical one when phi''(0) or phi'''(0) is
+        non-zero. For activations with phi''(0) = phi'''(0) = 0 pass the critical exponent 1/q
+        (SPEC §1, "General order"), e.g. 1/4 for x - x**5/5.
+    convention : {"normalized", "unnormalized"}
+        c^{-1} = E[phi_s(w)^2] (w ~ N(0, 1)), or c = 1.
+    method : {"chain", "weights"}
+        ``"chain"``: exact covariance chain V_{l+1} = (c/n) phi_s(Z)^T phi_s(Z), Z rows iid
+        N(0, V_l), O(n m^2) per layer. ``"weights"``: literal weight matrices, O(n^2 m).
+    layers : sequence of int, optional
+        Layers to record (default all 0..depth; negative indices count from the end).
+    chunk : int, optional
+        Networks simulated at once (memory bound); does not change the numbers.
+
+    Returns
+    -------
+    MLPSamples
+        ``.V`` of shape (networks, len(layers), m, m).
+    """
+    act = as_activation(activation)
+    width = ns.check_count(width, "width", 1)
+    depth = ns.check_count(depth, "depth", 0)
+    networks = ns.check_count(networks, "networks", 1)
+    _check_convention(convention)
+    if method not in ("chain", "weights"):
+        raise InputError(f"method must be 'chain' or 'weights', got {method!r}")
+    if not (np.isfinite(a) and a > 0):
+        raise InputError(f"a must be a positive number, got {a!r}")
+    exponent = _exponent(exponent)
+    gram, rows = ns.input_gram(X, V0)
+    recorded = ns.select_layers(layers, depth)
+    phi_s = act.shaped_function(width, a, exponent)
+    c = normalising_constant(act, width, a=a, exponent=exponent, convention=convention)
+    root, children = ns.network_streams(seed, networks)
+
+    m = gram.shape[0]
+    if method == "chain":
+        per_network = 4 * width * m
+    else:
+        per_network = width * max(width, rows.shape[1]) + 4 * width * m
+    chunk = ns.default_chunk(networks, per_network) if chunk is None else \
+        ns.check_count(chunk, "chunk", 1)
+    V = np.empty((networks, recorded.size, m, m))
+    for part in ns.chunks(networks, chunk):
+        gens = ns.generators(children[part])
+        with np.errstate(over="ignore", invalid="ignore"):
+            if method == "chain":
+                sequence = _chain(gens, gram, phi_s, c, width, depth)
+            else:
+                sequence = _weights(gens, rows, phi_s, c, width, depth)
+            for position, layer in enumerate(recorded):
+                V[part, position] = sequence[layer]
+    return MLPSamples(V=V, layers=recorded, width=width, depth=depth, networks=networks, c=c,
+                      activation=act, a=float(a), exponent=exponent, convention=convention,
+                      method=method, seed_entropy=root.entropy)
+
+
+def _chain(gens, gram, phi_s, c, n, depth):
+    """V_0..V_depth for len(gens) networks by the exact covariance chain: list of (k, m, m)."""
+    k, m = len(gens), gram.shape[0]
+    V = np.broadcast_to(gram, (k, m, m)).copy()
+    sequence = [V]
+    # Normals are drawn a block of layers at a time per network (the stream order is the same).
+    block = int(max(1, min(depth, ns.CHUNK_DOUBLES // (k * n * m))))
+    for start in range(0, depth, block):
+        G = ns.standard_normals(gens, (min(block, depth - start), n, m))
+        for j in range(G.shape[1]):
+            Z = ns.rows_with_covariance(G[:, j], V)
+            V = ns.gram(phi_s(Z), c / n)
+            V[~np.all(np.isfinite(V), axis=(-2, -1))] = np.nan
+            sequence.append(V)
+    return sequence
+
+
+def _weights(gens, rows, phi_s, c, n, depth):
+    """V_0..V_depth for len(gens) networks with literal weight matrices: list of (k, m, m)."""
+    k, (m, n0) = len(gens), rows.shape
+    V0 = rows @ rows.T / n0
+    sequence = [np.broadcast_to((V0 + V0.T) / 2, (k, m, m)).copy()]
+    if depth == 0:
+        return sequence
+    h = ns.standard_normals(gens, (n, n0)) @ rows.T / np.sqrt(n0)       # h_1: (k, n, m)
+    for layer in range(1, depth + 1):
+        P = phi_s(h)
+        sequence.append(ns.gram(P, c / n))                             # V_layer
+        if layer < depth:
+            h = np.sqrt(c / n) * (ns.standard_normals(gens, (n, n)) @ P)
+    return sequence
+
+
+def _relu_slopes(act: Activation, width: int):
+    if act.c_plus.free_symbols or act.c_minus.free_symbols:
+        raise InputError("give c_plus and c_minus numeric values to simulate")
+    root_n = np.sqrt(width)
+    return 1.0 + float(act.c_plus) / root_n, 1.0 + float(act.c_minus) / root_n
+
+
+def _exponent(exponent) -> float:
+    if exponent is None:
+        return 0.5
+    try:
+        value = float(exponent)
+    except (TypeError, ValueError):
+        raise InputError(f"exponent must be a number such as 1/2 or 1/4, got {exponent!r}") from None
+    if not (np.isfinite(value) and value >= 0):
+        raise InputError(f"exponent must be a non-negative number, got {exponent!r}")
+    return value
+
+
+def _check_convention(convention):
+    if convention not in ("normalized", "unnormalized"):
+        raise InputError(f"convention must be 'normalized' or 'unnormalized', got {convention!r}")

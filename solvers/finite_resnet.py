@@ -1,0 +1,165 @@
+"""Finite ResNets: the kernel q_l = <Y_l(a), Y_l(b)>/n of a real network (the ground truth).
+
+Network (Hayou & Yang 2023, arXiv 2302.00453; SPEC §2)::
+
+    Y_0 = W_in x / sqrt(n0),   Y_l = Y_{l-1} + alpha_{l,L} W_l phi(Y_{l-1}) / sqrt(n),   l = 1..L,
+
+weights iid N(0, 1), unshaped phi. Given Y_{l-1}, W_l is fresh, so the rows of the increment
+W_l phi(Y_{l-1}) / sqrt(n) are iid N(0, phi(Y_{l-1})^T phi(Y_{l-1}) / n): ``method="chain"`` keeps
+the state Y (n x m per network) and draws the increment from that law exactly, O(n m^2) per
+layer; ``method="weights"`` multiplies by the literal n x n matrices, O(n^2 m).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from derive.activation import Activation, as_activation
+from derive.errors import InputError
+
+from . import network_sampling as ns
+
+
+@dataclass(frozen=True)
+class ResNetSamples:
+    """Kernels of finite ResNets.
+
+    Attributes
+    ----------
+    q : (networks, len(layers), m, m) array
+        q_l^{ab} = <Y_l(a), Y_l(b)> / n at the recorded layers (layer 0 is Y_0 = W_in x/sqrt(n0)).
+    layers : int array
+        Recorded layer indices l in 0..depth.
+    alpha : (depth,) array
+        The branch scales alpha_{l,L}, l = 1..L.
+    width, depth, networks : int
+    activation : Activation
+    method : str
+    seed_entropy : int
+    """
+
+    q: np.ndarray
+    layers: np.ndarray
+    alpha: np.ndarray
+    width: int
+    depth: int
+    networks: int
+    activation: Activation
+    method: str
+    seed_entropy: int
+
+    @property
+    def final(self) -> np.ndarray:
+        """q at the last recorded layer: (networks, m, m)."""
+        return self.q[:, -1]
+
+    @property
+    def times(self) -> np.ndarray:
+        """ODE times t = l / L of the recorded layers (uniform-branch convention)."""
+        return self.layers / max(self.depth, 1)
+
+
+def branch_scales(alpha, depth: int) -> np.ndarray:
+    """alpha_{l,L} for l = 1..L: None -> 1/sqrt(L); a number; a callable alpha(l, L); an array."""
+    if depth == 0:
+        return np.zeros(0)
+    if alpha is None:
+        scales = np.full(depth, 1.0 / np.sqrt(depth))
+    elif callable(alpha):
+        scales = np.array([float(alpha(l, depth)) for l in range(1, depth + 1)])
+    else:
+        scales = np.array(alpha, dtype=np.float64)
+        if scales.ndim == 0:
+            scales = np.full(depth, float(scales))
+        elif scales.shape != (depth,):
+            raise InputError(f"alpha must be a number, a callable alpha(l, L) or an array of length "
+                             f"depth = {depth}, got shape {scales.shape}")
+    if not np.all(np.isfinite(scales)):
+        raise InputError("alpha must be finite for every layer")
+    return scales
+
+
+def plain_activation(act: Activation):
+    """The unshaped phi as a numpy function; the ReLU-like family means plain relu max(x, 0)."""
+    if act.family == "relu_like":
+        return lambda z: np.maximum(z, 0.0)
+    return act.numpy()
+
+
+def simulate_resnet(activation, X=None, *, Q0=None, width, depth, alpha=None, networks, seed=None,
+                    method="chain", layers=None, chunk=None) -> ResNetSamples:
+    """Sample the kernels q_0..q_L of finite ResNets (SPEC §2).
+
+    Parameters
+    ----------
+    activation : str, sympy.Expr or Activation
+        phi, unshaped: ``activation.numpy()``; for the ReLU-like family (``"relu"``) plain
+        relu max(x, 0) whatever c_plus, c_minus are.
+    X : (m, n0) array, optional
+        Inputs as rows (Y_0 = W_in x / sqrt(n0), so E q_0 = X X^T / n0).
+    Q0 : (m, m) array, optional
+        Symmetric PSD Gram matrix instead of X: the rows of Y_0 are iid N(0, Q0).
+    width, depth, networks : int
+        n >= 1, L >= 0, networks >= 1.
+    alpha : None, float, callable or (L,) array
+        Branch scales alpha_{l,L}; None means 1/sqrt(L) for every branch.
+    seed : int, SeedSequence, Generator or None
+        Network i draws from ``SeedSequence(seed).spawn(networks)[i]``.
+    method : {"chain", "weights"}
+        Exact increment law given Y (O(n m^2)/layer), or literal weights (O(n^2 m)/layer).
+    layers : sequence of int, optional
+        Layers to record (default 0..L).
+    chunk : int, optional
+        Networks simulated at once; does not change the numbers.
+
+    Returns
+    -------
+    ResNetSamples
+        ``.q`` of shape (networks, len(layers), m, m).
+    """
+    act = as_activation(activation)
+    width = ns.check_count(width, "width", 1)
+    depth = ns.check_count(depth, "depth", 0)
+    networks = ns.check_count(networks, "networks", 1)
+    if method not in ("chain", "weights"):
+        raise InputError(f"method must be 'chain' or 'weights', got {method!r}")
+    gram, rows = ns.input_gram(X, Q0, V0_name="Q0")
+    scales = branch_scales(alpha, depth)
+    recorded = ns.select_layers(layers, depth)
+    phi = plain_activation(act)
+    root, children = ns.network_streams(seed, networks)
+
+    m = gram.shape[0]
+    per_network = 4 * width * m if method == "chain" else width * max(width, rows.shape[1]) + 4 * width * m
+    chunk = ns.default_chunk(networks, per_network) if chunk is None else \
+        ns.check_count(chunk, "chunk", 1)
+    q = np.empty((networks, recorded.size, m, m))
+    for part in ns.chunks(networks, chunk):
+        gens = ns.generators(children[part])
+        with np.errstate(over="ignore", invalid="ignore"):
+            sequence = _resnet_kernels(gens, gram, rows, phi, scales, width, method)
+        for position, layer in enumerate(recorded):
+            q[part, position] = sequence[layer]
+    return ResNetSamples(q=q, layers=recorded, alpha=scales, width=width, depth=depth,
+                         networks=networks, activation=act, method=method, seed_entropy=root.entropy)
+
+
+def _resnet_kernels(gens, gram, rows, phi, scales, n, method):
+    """q_0..q_L for len(gens) networks: list of (k, m, m)."""
+    k, m = len(gens), gram.shape[0]
+    if method == "chain":
+        Y = ns.rows_with_covariance(ns.standard_normals(gens, (n, m)), np.broadcast_to(gram, (k, m, m)))
+    else:
+        n0 = rows.shape[1]
+        Y = ns.standard_normals(gens, (n, n0)) @ rows.T / np.sqrt(n0)
+    sequence = [ns.gram(Y, 1.0 / n)]
+    for scale in scales:
+        P = phi(Y)
+        if method == "chain":
+            increment = ns.rows_with_covariance(ns.standard_normals(gens, (n, m)), ns.gram(P, 1.0 / n))
+        else:
+            increment = ns.standard_normals(gens, (n, n)) @ P / np.sqrt(n)
+        Y = Y + scale * increment
+        sequence.append(ns.gram(Y, 1.0 / n))
+    return sequence

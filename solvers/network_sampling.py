@@ -1,0 +1,168 @@
+"""What the finite-network simulators share: inputs, random streams per network, Gaussian rows.
+
+Every finite network in :mod:`solvers.finite_mlp`, :mod:`solvers.finite_resnet` and
+:mod:`solvers.finite_linear` is simulated from
+
+* an input Gram matrix ``K = X X^T / n0`` (or a given symmetric PSD ``V0``),
+* its own random stream: network ``i`` draws from ``SeedSequence(seed).spawn(networks)[i]``,
+  always in the same order (layer by layer), so the numbers do not depend on how the
+  networks are grouped into chunks for memory,
+* Gaussian rows with a given covariance, ``Z = G R^T`` with ``R R^T = V`` (eigen-root, so a
+  singular PSD ``V`` is fine).
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from derive.errors import InputError
+
+#: Doubles held at once by one chunk of networks (about 64 MB); sets the default chunk size.
+CHUNK_DOUBLES = 2 ** 23
+
+
+# --------------------------------------------------------------------------- arguments
+def check_count(value, name: str, minimum: int) -> int:
+    """An integer argument >= minimum, or InputError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise InputError(f"{name} must be an integer >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_symmetric_psd(V, name: str = "V0") -> np.ndarray:
+    """V as a float64 (m, m) symmetric positive semi-definite matrix, or InputError."""
+    V = np.array(V, dtype=np.float64)
+    if V.ndim == 0:
+        V = V.reshape(1, 1)
+    if V.ndim != 2 or V.shape[0] != V.shape[1] or V.shape[0] < 1:
+        raise InputError(f"{name} must be a square (m, m) matrix, got shape {V.shape}")
+    if not np.all(np.isfinite(V)):
+        raise InputError(f"{name} has non-finite entries; give a finite symmetric PSD matrix")
+    scale = max(1.0, float(np.max(np.abs(V))))
+    if not np.allclose(V, V.T, rtol=0, atol=1e-12 * scale):
+        raise InputError(f"{name} is not symmetric; give a symmetric matrix (e.g. (V0 + V0.T)/2)")
+    V = (V + V.T) / 2
+    lowest = float(np.linalg.eigvalsh(V)[0])
+    if lowest < -1e-10 * scale:
+        raise InputError(f"{name} is not positive semi-definite (smallest eigenvalue {lowest:.3g}); "
+                         "give a covariance matrix")
+    return V
+
+
+def input_gram(X, V0, *, V0_name: str = "V0"):
+    """The input Gram matrix and the input rows used by the literal-weights method.
+
+    Parameters
+    ----------
+    X : (m, n0) array or None
+        Inputs as rows.
+    V0 : (m, m) array or None
+        The Gram matrix itself (exactly one of X, V0).
+
+    Returns
+    -------
+    gram : (m, m) array
+        ``X X^T / n0`` or ``V0``.
+    rows : (m, n0) array
+        ``X``, or when only ``V0`` is given, ``sqrt(m) R`` with ``R R^T = V0`` (so n0 = m and
+        ``rows rows^T / n0 = V0``).
+    """
+    if (X is None) == (V0 is None):
+        raise InputError(f"give exactly one of X (inputs as rows) or {V0_name} (their Gram matrix)")
+    if X is not None:
+        X = np.array(X, dtype=np.float64)
+        if X.ndim == 1:
+            X = X[None, :]
+        if X.ndim != 2 or X.shape[1] < 1 or X.shape[0] < 1:
+            raise InputError(f"X must be an (m, n0) array with one input per row, got shape {X.shape}")
+        if not np.all(np.isfinite(X)):
+            raise InputError("X has non-finite entries; give finite inputs")
+        gram = X @ X.T / X.shape[1]
+        return (gram + gram.T) / 2, X
+    gram = check_symmetric_psd(V0, V0_name)
+    m = gram.shape[0]
+    return gram, np.sqrt(m) * psd_root(gram)
+
+
+def select_layers(layers, depth: int) -> np.ndarray:
+    """Layer indices to record: all 0..depth by default; negative indices count from the end."""
+    if layers is None:
+        return np.arange(depth + 1)
+    chosen = np.atleast_1d(np.asarray(layers))
+    if chosen.ndim != 1 or chosen.size == 0 or not np.issubdtype(chosen.dtype, np.integer):
+        raise InputError(f"layers must be a non-empty list of integers in 0..{depth}, got {layers!r}")
+    if np.any(chosen > depth) or np.any(chosen < -(depth + 1)):
+        raise InputError(f"layers must lie in 0..{depth} (the depth), got {chosen.tolist()}")
+    return np.where(chosen < 0, chosen + depth + 1, chosen).astype(int)
+
+
+# --------------------------------------------------------------------------- random streams
+def root_seed_sequence(seed) -> np.random.SeedSequence:
+    """A SeedSequence from an int, a SeedSequence, a Generator (draws from it) or None."""
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, np.random.Generator):
+        return np.random.SeedSequence(seed.integers(0, 2 ** 32, size=4, dtype=np.uint64).tolist())
+    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)
+                        and seed >= 0):
+        return np.random.SeedSequence(seed)
+    raise InputError(f"seed must be a non-negative int, a numpy SeedSequence or Generator, got {seed!r}")
+
+
+def network_streams(seed, networks: int):
+    """(root SeedSequence, list of per-network SeedSequences): network i always uses child i."""
+    root = root_seed_sequence(seed)
+    return root, root.spawn(networks)
+
+
+def generators(children) -> list:
+    """One numpy Generator (PCG64) per child SeedSequence."""
+    return [np.random.Generator(np.random.PCG64(child)) for child in children]
+
+
+def chunks(networks: int, chunk: int):
+    """Consecutive slices of at most ``chunk`` networks."""
+    for start in range(0, networks, chunk):
+        yield slice(start, min(start + chunk, networks))
+
+
+def default_chunk(networks: int, doubles_per_network: int) -> int:
+    """Networks per chunk so that one chunk holds about CHUNK_DOUBLES doubles."""
+    return int(max(1, min(networks, CHUNK_DOUBLES // max(1, doubles_per_network))))
+
+
+def standard_normals(gens, shape) -> np.ndarray:
+    """Stacked draws, one per generator: (len(gens), *shape)."""
+    out = np.empty((len(gens),) + tuple(shape))
+    for g, slot in zip(gens, out):
+        g.standard_normal(out=slot)
+    return out
+
+
+# --------------------------------------------------------------------------- Gaussian rows
+def psd_root(V: np.ndarray) -> np.ndarray:
+    """R with R R^T = V for symmetric PSD V (..., m, m), by eigen-decomposition.
+
+    Negative round-off eigenvalues are clipped to 0, so a singular V (e.g. two equal inputs) is
+    fine. Non-finite matrices (a network that overflowed) give a NaN root.
+    """
+    V = np.asarray(V, dtype=np.float64)
+    finite = np.all(np.isfinite(V), axis=(-2, -1))
+    safe = np.where(finite[..., None, None], V, 0.0)
+    eigenvalues, vectors = np.linalg.eigh(safe)
+    root = vectors * np.sqrt(np.clip(eigenvalues, 0.0, None))[..., None, :]
+    return np.where(finite[..., None, None], root, np.nan)
+
+
+def rows_with_covariance(G: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """Z = G R^T: rows of Z are N(0, V) when rows of G are N(0, I).  G (k, r, m), V (k, m, m)."""
+    return G @ np.swapaxes(psd_root(V), -1, -2)
+
+
+def gram(P: np.ndarray, scale: float) -> np.ndarray:
+    """scale * P^T P for P (k, n, m), symmetrised: (k, m, m)."""
+    out = scale * (np.swapaxes(P, -1, -2) @ P)
+    return (out + np.swapaxes(out, -1, -2)) / 2
