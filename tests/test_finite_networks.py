@@ -107,6 +107,16 @@ def test_covariance_chain_and_weight_matrices_agree_in_law(activation, width, X)
         assert min(p) > KS_ALPHA, (layers[position], p)
 
 
+@pytest.mark.slow
+def test_chain_and_weights_agree_at_spec_scale():
+    """SPEC §1's check: tanh, n = d = 32, 12,000 networks each way, KS on V^11, V^12, rho."""
+    kw = dict(V0=np.array([[1.0, 0.3], [0.3, 1.0]]), width=32, depth=32, networks=12000, layers=[-1])
+    chain = simulate_mlp("tanh", seed=21, **kw).final
+    weights = simulate_mlp("tanh", seed=22, method="weights", **kw).final
+    p = _ks_pvalues(_mlp_quantities(chain), _mlp_quantities(weights))
+    assert min(p) > KS_ALPHA, p
+
+
 def test_chain_vs_weights_test_detects_a_five_percent_error_in_c(monkeypatch):
     """Power check: the same KS comparison rejects when the chain uses 1.05 c."""
     weights = simulate_mlp("tanh", V0=V0, width=24, depth=24, networks=2000, seed=2, method="weights")
@@ -124,6 +134,26 @@ def test_linear_activation_covariance_mean_is_conserved():
     mean = samples.V.mean(axis=0)
     se = samples.V.std(axis=0) / np.sqrt(samples.networks)
     assert np.all(np.abs(mean - V0) <= 5 * se + 1e-12)
+
+
+@pytest.mark.parametrize("method", ["chain", "weights"])
+def test_equal_inputs_stay_equal(method):
+    """Two equal inputs (singular V0) give equal hidden units: rho = 1 at every layer."""
+    X = np.array([[0.7, -1.1, 0.4], [0.7, -1.1, 0.4]])
+    V = simulate_mlp("tanh", X, width=8, depth=6, networks=20, seed=9, method=method).V
+    rho = V[..., 0, 1] / np.sqrt(V[..., 0, 0] * V[..., 1, 1])
+    assert np.allclose(rho, 1.0, atol=1e-10)
+
+
+def test_overflowing_networks_are_marked_not_fatal():
+    """sinh has k = 1 > 0 (SPEC §1): at small width some networks overflow; they hold NaN from
+    then on and the others stay finite and positive definite."""
+    V = simulate_mlp("sinh", V0=V0, width=4, depth=40, networks=200, seed=1).V
+    exploded = np.isnan(V).any(axis=(2, 3))
+    assert 0 < exploded[:, -1].sum() < 200
+    assert np.all(exploded[:, 1:] >= exploded[:, :-1])        # once NaN, NaN for good
+    healthy = V[~exploded[:, -1], -1]
+    assert np.all(np.linalg.eigvalsh(healthy) > 0)
 
 
 # ---------------------------------------------------------------- deep linear networks
