@@ -1,0 +1,230 @@
+"""Hayou's ResNet kernel: the infinite-depth ODE and the finite-depth recursion (SPEC §2).
+
+Network (SPEC §2): Y_l = Y_{l-1} + alpha_{l,L} W_l phi(Y_{l-1}) / sqrt(n), with kernel
+q_l^{ab} = <Y_l(a), Y_l(b)> / n. At infinite width (Hayou & Yang 2023, arXiv 2302.00453)
+
+    q_l = q_{l-1} + alpha_{l,L}^2 F_phi(q_{l-1}),    F_phi(Q)^{ab} = E[phi(Z_a) phi(Z_b)], Z ~ N(0, Q),
+
+and with branch scales alpha_{l,L} = alpha(l/L) / sqrt(L), L -> infinity, the kernel solves
+
+    dq/dt = alpha(t)^2 F_phi(q),    t in [0, 1]
+
+(uniform branches alpha = 1/sqrt(L) give dq/dt = F_phi(q)). The recursion is the explicit Euler
+scheme of this ODE with step 1/L, so it converges to it at first order in 1/L.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from derive import InputError
+
+from .gaussian_expectation import gaussian_kernel_map, validate_covariance
+
+
+@dataclass(frozen=True)
+class KernelResult:
+    """The ResNet kernel at time t.
+
+    Attributes
+    ----------
+    q : ndarray, (m, m)
+        The kernel at time ``t`` (symmetric).
+    t : float
+    saved : ndarray, (k, m, m) or None
+        The kernel at the times ``save_at`` (None when none were asked for).
+    save_at : ndarray, (k,) or None
+    nfev : int
+        Evaluations of F_phi (each O(m^2), times the quadrature nodes for activations without a
+        closed form).
+    method : str
+        ``"ode"`` with the integrator's name, or ``"recursion"`` with the depth.
+    success : bool
+    message : str
+    """
+
+    q: np.ndarray
+    t: float
+    saved: np.ndarray | None
+    save_at: np.ndarray | None
+    nfev: int
+    method: str
+    success: bool
+    message: str
+
+
+def resnet_kernel(phi, Q0, *, t=1.0, alpha=None, rtol=1e-8, atol=1e-10, method="ode",
+                  integrator="DOP853", depth=None, degree=None, save_at=None) -> KernelResult:
+    """Solve Hayou's ResNet kernel ODE dq/dt = alpha(t)^2 F_phi(q), q(0) = Q0 (SPEC §2).
+
+    Parameters
+    ----------
+    phi : str, sympy.Expr or Activation
+        The plain branch activation (``Activation.raw``; ``max(x, 0)`` for "relu").
+    Q0 : array_like, (m, m)
+        The input Gram matrix q_0^{ab} = <x_a, x_b>/n0: symmetric positive semi-definite.
+    t : float
+        Final time (1 for the whole network), > 0.
+    alpha : None, float or callable
+        Branch schedule alpha(t) with alpha_{l,L} = alpha(l/L)/sqrt(L); None means alpha = 1.
+    rtol, atol : float
+        Tolerances of ``scipy.integrate.solve_ivp``.
+    method : {"ode", "recursion"}
+        ``"recursion"`` returns :func:`resnet_kernel_recursion` at ``depth`` layers instead.
+    integrator : str
+        ``solve_ivp`` method (default DOP853, 8th order).
+    depth : int, optional
+        Number of layers L for ``method="recursion"``.
+    degree : int, optional
+        Quadrature nodes per dimension for activations without a closed form.
+    save_at : array_like, optional
+        Times in [0, t] at which to keep the kernel as well.
+
+    Returns
+    -------
+    KernelResult
+    """
+    Q0 = _validate_gram(Q0)
+    t = _validate_time(t)
+    schedule = _schedule(alpha)
+    save_at = _validate_save_at(save_at, t)
+    F = gaussian_kernel_map(phi, degree=degree)
+    if method == "recursion":
+        if depth is None:
+            raise InputError("method='recursion' needs depth=L, the number of layers")
+        layers = resnet_kernel_recursion(F, Q0, depth=depth, alpha=alpha, t=t, return_layers=save_at is not None)
+        saved = None
+        if save_at is not None:
+            index = np.rint(save_at / t * depth).astype(int)
+            saved, layers = layers[index], layers[-1]
+        return KernelResult(layers, t, saved, save_at, int(depth), f"recursion (L = {depth})", True,
+                            f"{depth} layers of q_l = q_(l-1) + alpha_(l,L)^2 F(q_(l-1))")
+    if method != "ode":
+        raise InputError(f"method must be 'ode' or 'recursion', got {method!r}")
+
+    m = Q0.shape[0]
+    rows, cols = np.triu_indices(m)
+    diagonal_position = np.flatnonzero(rows == cols)     # where q^{aa} sits in the packed vector
+    left = diagonal_position[rows]
+    right = diagonal_position[cols]
+
+    def rhs(time, packed):
+        scale = schedule(time) ** 2
+        return scale * F.pairs(packed[left], packed[right], packed)
+
+    solution = solve_ivp(rhs, (0.0, t), Q0[rows, cols], method=integrator, rtol=rtol, atol=atol,
+                         t_eval=None if save_at is None else np.unique(np.append(save_at, t)))
+    if not solution.success:
+        message = f"{solution.message}: try a larger rtol/atol or a stiff integrator (integrator='Radau')"
+        return KernelResult(_unpack(solution.y[:, -1], m, rows, cols), float(solution.t[-1]), None, save_at,
+                            int(solution.nfev), f"ode ({integrator})", False, message)
+    q = _unpack(solution.y[:, -1], m, rows, cols)
+    saved = None
+    if save_at is not None:
+        where = np.searchsorted(solution.t, save_at)
+        saved = np.stack([_unpack(solution.y[:, i], m, rows, cols) for i in where])
+    return KernelResult(q, t, saved, save_at, int(solution.nfev), f"ode ({integrator})", True,
+                        str(solution.message))
+
+
+def resnet_kernel_recursion(phi, Q0, *, depth, alpha=None, t=1.0, return_layers=False, degree=None):
+    """The infinite-width kernel of a depth-L ResNet: q_l = q_{l-1} + alpha_{l,L}^2 F_phi(q_{l-1}).
+
+    alpha_{l,L}^2 = (t/L) alpha(l t / L)^2 (SPEC §2; Hayou & Yang 2023), l = 1..L; with t = 1 and
+    alpha = 1 this is alpha_{l,L} = 1/sqrt(L). It is the explicit Euler scheme of the ODE
+    dq/dt = alpha(t)^2 F_phi(q), so q_L - q(t) = O(1/L).
+
+    Parameters
+    ----------
+    phi : str, sympy.Expr, Activation or GaussianKernelMap
+        The plain branch activation.
+    Q0 : array_like, (m, m)
+        Symmetric PSD input Gram matrix.
+    depth : int
+        Number of residual layers L >= 1.
+    alpha : None, float or callable
+        Branch schedule alpha(t); None means 1.
+    t : float
+        Total time (> 0).
+    return_layers : bool
+        Return every layer, shape (L + 1, m, m), instead of the last.
+
+    Returns
+    -------
+    q : ndarray, (m, m) or (L + 1, m, m)
+    """
+    Q0 = _validate_gram(Q0)
+    t = _validate_time(t)
+    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 1:
+        raise InputError(f"depth must be an integer >= 1, got {depth!r}")
+    schedule = _schedule(alpha)
+    F = phi if callable(getattr(phi, "pairs", None)) else gaussian_kernel_map(phi, degree=degree)
+    m = Q0.shape[0]
+    rows, cols = np.triu_indices(m)
+    diagonal_position = np.flatnonzero(rows == cols)
+    left, right = diagonal_position[rows], diagonal_position[cols]
+    packed = Q0[rows, cols].copy()
+    layers = [packed.copy()] if return_layers else None
+    step = t / depth
+    for layer in range(1, depth + 1):
+        packed = packed + step * schedule(layer * step) ** 2 * F.pairs(packed[left], packed[right], packed)
+        if return_layers:
+            layers.append(packed)
+    if return_layers:
+        return np.stack([_unpack(p, m, rows, cols) for p in layers])
+    return _unpack(packed, m, rows, cols)
+
+
+def _unpack(packed, m, rows, cols):
+    q = np.empty((m, m), dtype=np.float64)
+    q[rows, cols] = packed
+    q[cols, rows] = packed
+    return q
+
+
+def _validate_gram(Q0):
+    Q0 = validate_covariance(Q0, "Q0")
+    if Q0.ndim != 2:
+        raise InputError(f"Q0 must be one (m, m) Gram matrix, got shape {Q0.shape}")
+    return Q0
+
+
+def _validate_time(t):
+    try:
+        t = float(t)
+    except (TypeError, ValueError):
+        raise InputError(f"t must be a positive number, got {t!r}") from None
+    if not np.isfinite(t) or t <= 0:
+        raise InputError(f"t must be a positive finite number, got {t}")
+    return t
+
+
+def _validate_save_at(save_at, t):
+    if save_at is None:
+        return None
+    save_at = np.atleast_1d(np.asarray(save_at, dtype=np.float64))
+    if save_at.ndim != 1 or np.any(save_at < 0) or np.any(save_at > t) or np.any(np.diff(save_at) <= 0):
+        raise InputError(f"save_at must be increasing times in [0, t = {t}]")
+    return save_at
+
+
+def _schedule(alpha):
+    """alpha(t) as a function of one float; None -> 1, a number -> constant."""
+    if alpha is None:
+        return lambda time: 1.0
+    if callable(alpha):
+        def schedule(time):
+            value = float(alpha(time))
+            if not np.isfinite(value):
+                raise InputError(f"alpha(t) is not finite at t = {time}")
+            return value
+        return schedule
+    try:
+        value = float(alpha)
+    except (TypeError, ValueError):
+        raise InputError(f"alpha must be a number or a function of t, got {type(alpha).__name__}") from None
+    if not np.isfinite(value):
+        raise InputError(f"alpha must be finite, got {value}")
+    return lambda time: value
