@@ -8,7 +8,10 @@
 from .finite_networks import (DeepLinearSamples, MLPSamples, QuantityComparison, ResNetSamples,
                               SampleComparison, branch_scales, compare, normalising_constant,
                               simulate_deep_linear, simulate_mlp, simulate_resnet)
+from .gaussian_expectation import GaussianKernelMap, gaussian_kernel_map, kernel_map
+from .resnet_kernel import KernelResult, resnet_kernel, resnet_kernel_recursion
 
 __all__ = ["simulate_mlp", "MLPSamples", "normalising_constant", "simulate_resnet", "ResNetSamples",
            "branch_scales", "simulate_deep_linear", "DeepLinearSamples", "compare",
-           "SampleComparison", "QuantityComparison"]
+           "SampleComparison", "QuantityComparison", "kernel_map", "gaussian_kernel_map",
+           "GaussianKernelMap", "resnet_kernel", "resnet_kernel_recursion", "KernelResult"]
