@@ -1,0 +1,374 @@
+"""Monte Carlo driver for the Neural Covariance SDE dV = b(V) dt + Σ(V)^{1/2} dB (SPEC §1).
+
+Li, Nica, Roy (2022), arXiv 2206.02768: the covariance of a shaped MLP of width n and depth d
+converges, as n, d → ∞ with d/n → T, to this SDE at time T.  ``simulate_sde`` steps many paths
+with a scheme of :mod:`solvers.sde_schemes`, in chunks of bounded memory, optionally over several
+processes.
+
+Random streams.  Paths are grouped in blocks of ``BLOCK`` paths; block i draws its normals from
+its own stream ``SeedSequence(seed).spawn(n_blocks)[i]``, in a fixed order.  Every operation of a
+step is per path, so the numbers of a path depend only on the seed and its index: the result is
+the same whatever ``chunk`` and ``workers`` are.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from derive.errors import InputError
+
+from .sde_schemes import get_scheme
+from .symmetric_noise import psd_factor
+
+#: Paths per random stream (the unit of reproducibility).
+BLOCK = 4096
+#: Default paths per chunk: 4 blocks; 16384 paths × 2×2 float64 = 512 KiB per state array.
+DEFAULT_CHUNK = 4 * BLOCK
+
+
+@dataclass
+class SDEResult:
+    """Outcome of :func:`simulate_sde`.
+
+    Attributes
+    ----------
+    V : (paths, m, m) V at T; an exploded path keeps its state at the step that crossed.
+    saved : (paths, len(save_at), m, m) or None; V at the times ``save_at``.
+    save_at : (k,) the save times actually used (the grid points nearest the requested ones).
+    exploded : (paths,) bool, trace(V) passed ``explosion_threshold`` (or became non-finite) by T.
+    explosion_time : (paths,) first grid time the threshold was passed, inf where none.
+    projections : number of path-steps whose state was not PSD and was projected onto the PSD
+        cone by eigenvalue clipping (Euler can leave it by O(dt) near singular V).
+    T, steps, paths, scheme, seed, workers, chunk, explosion_threshold : the settings used;
+        ``seed`` is the SeedSequence entropy, enough to reproduce the run.
+    message : one line summary.
+    """
+
+    V: np.ndarray
+    saved: np.ndarray | None
+    save_at: np.ndarray | None
+    exploded: np.ndarray
+    explosion_time: np.ndarray
+    projections: int
+    T: float
+    steps: int
+    paths: int
+    scheme: str
+    seed: object
+    workers: int
+    chunk: int
+    explosion_threshold: float
+    message: str = field(default="")
+
+    @property
+    def dt(self) -> float:
+        return self.T / self.steps
+
+    @property
+    def fraction_exploded(self) -> float:
+        return float(np.mean(self.exploded))
+
+    @property
+    def correlation(self):
+        """ρ^{αβ} = V^{αβ}/sqrt(V^{αα}V^{ββ}) at T, (paths, m, m); nan where a diagonal is 0."""
+        d = np.sqrt(np.diagonal(self.V, axis1=-2, axis2=-1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.V / (d[..., :, None] * d[..., None, :])
+
+
+def as_seed_sequence(seed) -> np.random.SeedSequence:
+    """int, None, SeedSequence or Generator -> SeedSequence (a Generator is consumed once)."""
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, np.random.Generator):
+        return np.random.SeedSequence(seed.integers(0, 2**63, size=4))
+    if seed is None or isinstance(seed, (int, np.integer)):
+        if seed is not None and seed < 0:
+            raise InputError(f"seed must be a non-negative integer, got {seed}")
+        return np.random.SeedSequence(seed)
+    raise InputError(f"seed must be an int, None, SeedSequence or Generator, got {type(seed).__name__}")
+
+
+def validate_covariance(V0, paths: int):
+    """V0 (m, m) or (paths, m, m), symmetric PSD float64 -> (paths or 1, m, m) array."""
+    try:
+        V0 = np.array(V0, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError("V0 must be a numeric m×m matrix or a (paths, m, m) array") from None
+    if V0.ndim == 0:
+        V0 = V0.reshape(1, 1)
+    if V0.ndim not in (2, 3) or V0.shape[-1] != V0.shape[-2] or V0.shape[-1] == 0:
+        raise InputError(f"V0 must be a square m×m matrix or (paths, m, m), got shape {V0.shape}")
+    if V0.ndim == 3 and V0.shape[0] != paths:
+        raise InputError(f"V0 holds {V0.shape[0]} matrices but paths = {paths}; give one V0 or one per path")
+    if not np.all(np.isfinite(V0)):
+        raise InputError("V0 has non-finite entries")
+    scale = max(float(np.max(np.abs(V0))), 1e-300)
+    if np.max(np.abs(V0 - np.swapaxes(V0, -1, -2))) > 1e-12 * scale:
+        raise InputError("V0 must be symmetric (V0 = V0ᵀ)")
+    w = np.linalg.eigvalsh(V0)
+    if np.min(w) < -1e-10 * scale:
+        raise InputError(f"V0 must be positive semi-definite; its smallest eigenvalue is {np.min(w):.3g}")
+    V0 = 0.5 * (V0 + np.swapaxes(V0, -1, -2))
+    return V0 if V0.ndim == 3 else V0[None]
+
+
+def _validate_run(T, steps, paths):
+    if not np.isfinite(T) or T <= 0:
+        raise InputError(f"T must be a positive time, got {T}")
+    if int(steps) != steps or steps < 1:
+        raise InputError(f"steps must be a positive integer, got {steps}")
+    if int(paths) != paths or paths < 1:
+        raise InputError(f"paths must be a positive integer, got {paths}")
+
+
+def save_indices(save_at, T: float, steps: int):
+    """Requested save times -> (step indices, times on the grid).  Times must lie in [0, T]."""
+    if save_at is None:
+        return None, None
+    times = np.atleast_1d(np.asarray(save_at, dtype=np.float64))
+    if times.ndim != 1 or not np.all(np.isfinite(times)) or np.any(times < 0) or np.any(times > T * (1 + 1e-12)):
+        raise InputError(f"save_at must be times in [0, T] = [0, {T}]")
+    idx = np.rint(times / T * steps).astype(np.int64)
+    return idx, idx * (T / steps)
+
+
+def simulate_sde(sde, V0, T, *, steps, paths, seed=None, save_at=None, scheme="euler", workers=1,
+                 chunk=None, explosion_threshold=1e8, progress=None) -> SDEResult:
+    """Simulate paths of the covariance SDE dV = b(V) dt + Σ(V)^{1/2} dB (SPEC §1).
+
+    Parameters
+    ----------
+    sde : object with ``drift(V)``, V (..., m, m) -> (..., m, m) (e.g. ``derive.derive_sde(...)``).
+    V0 : (m, m) symmetric PSD, or (paths, m, m).
+    T : final time (depth-to-width ratio d/n).
+    steps : number of time steps, dt = T/steps.
+    paths : number of independent paths.
+    seed : int, None, SeedSequence or Generator.
+    save_at : times in [0, T] at which to keep V (snapped to the grid), or None.
+    scheme : "euler" (Euler–Maruyama, weak 1, strong 1/2) or "lie" (geometric, PSD by
+        construction; see :mod:`solvers.sde_schemes`), or a scheme object.
+    workers : processes (``ProcessPoolExecutor``); the answer does not depend on it.
+    chunk : paths per chunk (rounded up to a multiple of ``BLOCK``); bounds memory.
+    explosion_threshold : a path whose trace(V) passes it is frozen and flagged as exploded.
+    progress : True, False, or None (a bar on stderr for runs over ~2 s when stderr is a tty).
+
+    Returns
+    -------
+    SDEResult
+    """
+    _validate_run(T, steps, paths)
+    steps, paths, T = int(steps), int(paths), float(T)
+    scheme_obj = get_scheme(scheme)
+    V0 = validate_covariance(V0, paths)
+    if int(workers) != workers or workers < 1:
+        raise InputError(f"workers must be a positive integer, got {workers}")
+    if not explosion_threshold > 0:
+        raise InputError(f"explosion_threshold must be positive, got {explosion_threshold}")
+    chunk = DEFAULT_CHUNK if chunk is None else int(chunk)
+    if chunk < 1:
+        raise InputError(f"chunk must be a positive number of paths, got {chunk}")
+    chunk = -(-chunk // BLOCK) * BLOCK
+    idx, save_times = save_indices(save_at, T, steps)
+    seq = as_seed_sequence(seed)
+    n_blocks = -(-paths // BLOCK)
+    streams = seq.spawn(n_blocks)
+    blocks_per_chunk = chunk // BLOCK
+    tasks = []
+    for first in range(0, n_blocks, blocks_per_chunk):
+        last = min(first + blocks_per_chunk, n_blocks)
+        start, stop = first * BLOCK, min(last * BLOCK, paths)
+        V0_chunk = V0[start:stop] if V0.shape[0] > 1 else V0
+        tasks.append(_ChunkTask(start, stop, V0_chunk, streams[first:last], T, steps, idx,
+                                explosion_threshold, scheme_obj))
+
+    m = V0.shape[-1]
+    V = np.empty((paths, m, m))
+    saved = None if idx is None else np.empty((paths, len(idx), m, m))
+    exploded = np.zeros(paths, dtype=bool)
+    explosion_time = np.full(paths, np.inf)
+    projections = 0
+    bar = _ProgressBar(paths * steps, progress)
+
+    def collect(task, out):
+        nonlocal projections
+        sl = slice(task.start, task.stop)
+        V[sl], exploded[sl], explosion_time[sl] = out.V, out.exploded, out.explosion_time
+        if saved is not None:
+            saved[sl] = out.saved
+        projections += out.projections
+
+    workers = int(workers)
+    if workers == 1 or len(tasks) == 1:
+        for task in tasks:
+            collect(task, _run_chunk(task, sde, bar))
+    else:
+        with _worker_pool(sde, min(workers, len(tasks))) as pool:
+            futures = [(task, pool.submit(_run_chunk_in_worker, task)) for task in tasks]
+            for task, fut in futures:
+                collect(task, fut.result())
+                bar.update((task.stop - task.start) * steps)
+    bar.close()
+
+    frac = float(np.mean(exploded))
+    message = (f"{paths} paths, {steps} steps of dt = {T / steps:.3g} ({scheme_obj.name}): "
+               f"{frac:.2%} exploded by T = {T:g}")
+    if projections:
+        message += f"; {projections} path-steps projected onto PSD (try more steps)"
+    return SDEResult(V=V, saved=saved, save_at=save_times, exploded=exploded,
+                     explosion_time=explosion_time, projections=projections, T=T, steps=steps,
+                     paths=paths, scheme=scheme_obj.name, seed=seq.entropy, workers=workers,
+                     chunk=chunk, explosion_threshold=float(explosion_threshold), message=message)
+
+
+@dataclass
+class _ChunkTask:
+    start: int
+    stop: int
+    V0: np.ndarray
+    streams: list
+    T: float
+    steps: int
+    save_idx: np.ndarray | None
+    threshold: float
+    scheme: object
+
+
+@dataclass
+class _ChunkOutput:
+    V: np.ndarray
+    saved: np.ndarray | None
+    exploded: np.ndarray
+    explosion_time: np.ndarray
+    projections: int
+
+
+def _run_chunk(task: _ChunkTask, sde, bar=None) -> _ChunkOutput:
+    """Step one chunk of paths from 0 to T."""
+    P = task.stop - task.start
+    m = task.V0.shape[-1]
+    dt = task.T / task.steps
+    scheme = task.scheme
+    k = scheme.normal_count(m)
+    gens = [np.random.Generator(np.random.PCG64(s)) for s in task.streams]
+    slices = [slice(i * BLOCK, min((i + 1) * BLOCK, P)) for i in range(len(gens))]
+    z = np.empty((k, P))
+    V = np.array(np.broadcast_to(task.V0, (P, m, m)))
+    frozen = np.zeros((P, m, m))
+    exploded = np.zeros(P, dtype=bool)
+    explosion_time = np.full(P, np.inf)
+    projections = 0
+    eye = np.eye(m)
+    saved = None
+    save_slots = {}
+    if task.save_idx is not None:
+        saved = np.empty((P, len(task.save_idx), m, m))
+        for j, n in enumerate(task.save_idx):
+            save_slots.setdefault(int(n), []).append(j)
+    if 0 in save_slots:
+        for j in save_slots[0]:
+            saved[:, j] = V
+    report_every = max(1, 2_000_000 // P)
+    for n in range(1, task.steps + 1):
+        for gen, sl in zip(gens, slices):
+            for j in range(k):
+                gen.standard_normal(out=z[j, sl])
+        V, failed = scheme.step(V, sde.drift, dt, z)
+        if failed.any():
+            projections += int(np.count_nonzero(failed & ~exploded))
+        crossed = ~(np.trace(V, axis1=1, axis2=2) <= task.threshold)   # also catches nan
+        if crossed.any():
+            new = crossed & ~exploded
+            frozen[new] = V[new]
+            explosion_time[new] = n * dt
+            exploded |= new
+            V[crossed] = eye        # keeps frozen paths' working copies finite and cheap
+        if n in save_slots:
+            snapshot = _psd_state(V, exploded, frozen)
+            for j in save_slots[n]:
+                saved[:, j] = snapshot
+        if bar is not None and n % report_every == 0:
+            bar.update(P * report_every)
+    if bar is not None:
+        bar.update(P * (task.steps % report_every))
+    return _ChunkOutput(V=_psd_state(V, exploded, frozen), saved=saved, exploded=exploded,
+                        explosion_time=explosion_time, projections=projections)
+
+
+def _psd_state(V, exploded, frozen):
+    """The reported state: frozen values for exploded paths, PSD projection for the others."""
+    out = np.where(exploded[:, None, None], frozen, V)
+    live = ~exploded
+    if live.any():
+        L, failed = psd_factor(out[live])
+        if failed.any():
+            fixed = L[failed] @ np.swapaxes(L[failed], -1, -2)
+            rows = np.flatnonzero(live)[failed]
+            out[rows] = fixed
+    return out
+
+
+# ---------------------------------------------------------------- processes
+_FORKED_SDE = None
+
+
+def _worker_pool(sde, workers):
+    """A process pool whose children inherit ``sde`` by fork (lambdified closures do not pickle)."""
+    global _FORKED_SDE
+    if "fork" not in multiprocessing.get_all_start_methods():
+        raise InputError("workers > 1 needs the 'fork' start method, not available here; use workers=1")
+    _FORKED_SDE = sde
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+
+
+def _run_chunk_in_worker(task):
+    return _run_chunk(task, _FORKED_SDE)
+
+
+# ---------------------------------------------------------------- progress
+class _ProgressBar:
+    """tqdm if importable, else a carriage-return line; shown only once a run passes ~2 s."""
+
+    def __init__(self, total: int, enabled):
+        if enabled is None:
+            enabled = hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+        self.enabled, self.total, self.done = bool(enabled), total, 0
+        self.t0 = time.perf_counter()
+        self.bar = None
+
+    def update(self, n: int):
+        if not self.enabled:
+            return
+        self.done += n
+        elapsed = time.perf_counter() - self.t0
+        if elapsed < 2.0:
+            return
+        if self.bar is None:
+            try:
+                from tqdm import tqdm
+                self.bar = tqdm(total=self.total, initial=self.done, unit="path-step",
+                                unit_scale=True, file=sys.stderr)
+                return
+            except ImportError:
+                self.bar = False
+        if self.bar:
+            self.bar.update(n)
+        else:
+            frac = min(self.done / self.total, 1.0)
+            eta = elapsed * (1 - frac) / max(frac, 1e-12)
+            sys.stderr.write(f"\rsimulate_sde: {frac:6.1%}  {elapsed:6.1f} s elapsed, ~{eta:.0f} s left")
+            sys.stderr.flush()
+
+    def close(self):
+        if not self.enabled:
+            return
+        if self.bar:
+            self.bar.close()
+        elif self.bar is False:
+            sys.stderr.write("\n")
+            sys.stderr.flush()

@@ -1,0 +1,96 @@
+"""The infinite-width-first limit: the mean ODE dV/dt = b(V) of the covariance SDE (SPEC §1).
+
+Taking n → ∞ before d (or T = d/n → 0 with t fixed in units of layers/n) kills the noise, whose
+covariance Σ(V) dt is O(1/n) per layer, and leaves the deterministic flow dV/dt = b(V) with b the
+covariance SDE's drift (Li, Nica, Roy 2022, arXiv 2206.02768).  Solved by scipy's ``solve_ivp`` on
+the m(m+1)/2 entries of the upper triangle, so the solution is symmetric by construction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from derive.errors import InputError
+
+from .covariance_sde import validate_covariance
+
+
+@dataclass
+class MeanODEResult:
+    """Outcome of :func:`solve_mean_ode`.
+
+    V : (m, m) at T; t : (k,) the save times; saved : (k, m, m) V at those times;
+    success, message, status : as returned by ``solve_ivp``; rtol, atol, method : settings.
+    """
+
+    V: np.ndarray
+    t: np.ndarray
+    saved: np.ndarray
+    success: bool
+    status: int
+    message: str
+    rtol: float
+    atol: float
+    method: str
+
+
+def solve_mean_ode(sde, V0, T, *, rtol=1e-9, atol=1e-12, save_at=None, method="DOP853") -> MeanODEResult:
+    """Solve dV/dt = b(V), V(0) = V0, up to T (SPEC §1; b = ``sde.drift``).
+
+    Parameters
+    ----------
+    sde : object with ``drift(V)``, V (..., m, m) -> (..., m, m).
+    V0 : (m, m) symmetric PSD (a scalar is taken as 1×1).
+    T : positive final time.
+    rtol, atol : solve_ivp tolerances.
+    save_at : times in [0, T] (default: [0, T]).
+    method : solve_ivp method ("DOP853" default; "Radau"/"LSODA" for stiff drifts).
+
+    Returns
+    -------
+    MeanODEResult.  If the solution blows up before T (finite-time explosion of the ODE, e.g.
+    dV/dt = k V(V − 1) with k > 0, V0 > 1), ``success`` is False and the message says so.
+    """
+    V0 = validate_covariance(V0, 1)[0]
+    if not np.isfinite(T) or T <= 0:
+        raise InputError(f"T must be a positive time, got {T}")
+    if not (rtol > 0 and atol > 0):
+        raise InputError("rtol and atol must be positive")
+    m = V0.shape[0]
+    iu = np.triu_indices(m)
+    t_eval = np.array([0.0, float(T)]) if save_at is None else np.atleast_1d(np.asarray(save_at, float))
+    if np.any(t_eval < 0) or np.any(t_eval > T) or np.any(np.diff(t_eval) < 0):
+        raise InputError(f"save_at must be increasing times in [0, T] = [0, {T}]")
+
+    def full(y):
+        V = np.empty((m, m))
+        V[iu] = y
+        V[iu[1], iu[0]] = y
+        return V
+
+    def rhs(_t, y):
+        return sde.drift(full(y))[iu]
+
+    def blow_up(_t, y):
+        return 1e150 - np.max(np.abs(y))
+    blow_up.terminal = True
+
+    sol = solve_ivp(rhs, (0.0, float(T)), V0[iu], method=method, rtol=rtol, atol=atol,
+                    events=blow_up, dense_output=True)
+    reached = sol.t[-1]
+    saved = np.full((len(t_eval), m, m), np.nan)
+    inside = t_eval <= reached
+    if inside.any():
+        saved[inside] = [full(y) for y in sol.sol(t_eval[inside]).T]
+    success = bool(sol.success) and sol.status == 0
+    message = sol.message
+    last = np.max(np.abs(sol.y[:, -1]))
+    if not success and (sol.status == 1 or last > 1e6 * max(1.0, np.max(np.abs(V0)))):
+        success = False
+        message = (f"the solution blows up near t = {reached:.6g} < T (|V| = {last:.3g}): "
+                   f"the mean ODE explodes in finite time from this V0")
+    V_end = full(sol.y[:, -1]) if success else np.full((m, m), np.nan)
+    return MeanODEResult(V=V_end, t=t_eval, saved=saved, success=success, status=int(sol.status),
+                         message=message, rtol=float(rtol), atol=float(atol), method=method)

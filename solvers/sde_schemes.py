@@ -1,0 +1,175 @@
+"""One-step schemes for the covariance SDE dV = b(V) dt + Σ(V)^{1/2} dB (SPEC §1).
+
+Each scheme declares its weak and strong order and implements one ``step``; the driver
+(:mod:`solvers.covariance_sde`) owns the loop, the random numbers, saving and explosions.
+
+A step takes standard normals ``z`` of shape (k, P), k = ``scheme.normal_count(m)``, leading axis
+indexing the normals, so the driver can draw them per stream without copies.  A test can drive two
+schemes (or two step sizes) with the same Brownian path: both are functions of a matrix Brownian
+motion G with iid N(0, dt) entries, and ``normals_from_brownian(dG, dt)`` returns the z a scheme
+needs for the increment dG.
+
+Schemes
+-------
+``euler``  Euler–Maruyama with the exact symmetric noise L S Lᵀ (S = (dG + dGᵀ)/sqrt 2):
+           weak order 1, strong order 1/2.
+``lie``    Geometric (Lie-group) Euler.  With V = L Lᵀ, the zero-drift SDE is solved by
+           V = L Lᵀ with dL = L (dH − (m/4) I dt), H = G/sqrt 2 (Itô), because then
+           dV = L (dH + dHᵀ) Lᵀ + L dH dHᵀ Lᵀ − (m/2) V dt = L S Lᵀ.  In Stratonovich form
+           dL = L ∘ (dH − ((m+1)/4) I dt), whose first Magnus step is
+           L ← L expm(ΔH) e^{−(m+1)Δt/4}.  The scheme applies the drift in Euler form and then
+           this multiplicative noise:
+
+               W = V + b(V) Δt = L Lᵀ,   V_new = e^{−(m+1)Δt/2} (L A)(L A)ᵀ,   A = expm(ΔG/sqrt 2).
+
+           V_new is PSD by construction (a congruence of W).  For m = 1 it is the exact
+           log-normal step V_new = W exp(sqrt 2 ΔW − Δt), exact for the linear activation and
+           strong order 1 with a drift (it agrees with Milstein to O(Δt^{3/2})); for m ≥ 2 the
+           noise does not commute (Lévy areas are not sampled) so the strong order is 1/2;
+           weak order 1 (E[V_new | V] = W + O(Δt²)).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+
+from derive.errors import InputError
+
+from .symmetric_noise import (goe_from_normals, goe_normals_from_brownian, psd_factor,
+                              symmetric_noise_count)
+
+
+@dataclass(frozen=True)
+class EulerMaruyama:
+    """V_new = V + b(V) Δt + L S Lᵀ, S symmetric Gaussian (SPEC §1 exact noise)."""
+
+    name: str = "euler"
+    weak_order: float = 1.0
+    strong_order: float = 0.5
+
+    @staticmethod
+    def normal_count(m: int) -> int:
+        return symmetric_noise_count(m)
+
+    @staticmethod
+    def normals_from_brownian(dG, dt):
+        """z (m(m+1)/2, ...) for the matrix Brownian increment dG (..., m, m), iid N(0, dt)."""
+        return np.moveaxis(goe_normals_from_brownian(dG, dt), -1, 0)
+
+    def step(self, V, drift, dt: float, z):
+        """One step.  V (P, m, m) PSD, z (m(m+1)/2, P).  Returns (V_new, failed (P,) bool)."""
+        if V.shape[-1] == 2:
+            return _euler_step_2x2(V, drift, dt, z)
+        B = drift(V)
+        L, failed = psd_factor(V)
+        S = goe_from_normals(np.moveaxis(z, 0, -1), dt)
+        K = L @ S
+        V_new = V + B * dt + K @ np.swapaxes(L, -1, -2)
+        return 0.5 * (V_new + np.swapaxes(V_new, -1, -2)), failed
+
+
+def _euler_step_2x2(V, drift, dt, z):
+    """Euler–Maruyama for m = 2 in closed form (Cholesky and L S Lᵀ written out).
+
+    With L = [[l11, 0], [l21, l22]] and S = [[a, c], [c, b]]:
+    (L S Lᵀ)_11 = V11 a, (L S Lᵀ)_12 = V12 a + l11 l22 c, (L S Lᵀ)_22 = l21² a + 2 l21 l22 c + l22² b.
+    Every operation is elementwise over paths, so a path's numbers do not depend on its batch.
+    """
+    v11, v12, v22 = V[:, 0, 0], V[:, 0, 1], V[:, 1, 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        l11 = np.sqrt(v11)
+        l21 = v12 / l11
+        d = v22 - l21 * l21                # l22², the Schur complement
+    repair = ~((v11 > 0) & (d >= 0))       # also catches 0/0 at v11 = 0
+    failed = np.zeros(V.shape[0], dtype=bool)
+    if repair.any():                       # rare: singular or (slightly) non-PSD states
+        V = V.copy()
+        L, failed_sub = psd_factor(V[repair])
+        V[repair] = L @ np.swapaxes(L, -1, -2)
+        failed[repair] = failed_sub
+        v11, v12, v22 = V[:, 0, 0], V[:, 0, 1], V[:, 1, 1]
+        l11 = np.sqrt(v11)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            l21 = np.where(l11 > 0, v12 / l11, 0.0)
+        d = np.clip(v22 - l21 * l21, 0.0, None)
+    B = drift(V)
+    l22 = np.sqrt(d)
+    a = z[0] * np.sqrt(2.0 * dt)
+    c = z[1] * np.sqrt(dt)
+    b = z[2] * np.sqrt(2.0 * dt)
+    out = np.empty_like(V)
+    out[:, 0, 0] = v11 + (B[:, 0, 0] * dt + v11 * a)
+    l22c = l22 * c
+    n12 = v12 + (B[:, 0, 1] * dt + v12 * a + l11 * l22c)
+    out[:, 0, 1] = n12
+    out[:, 1, 0] = n12
+    out[:, 1, 1] = v22 + (B[:, 1, 1] * dt + l21 * (l21 * a + 2.0 * l22c) + d * b)
+    return out, failed
+
+
+@dataclass(frozen=True)
+class LieEuler:
+    """Drift in Euler form, noise as the congruence V ← e^{−(m+1)Δt/2} (L A)(L A)ᵀ, A = expm(ΔG/√2)."""
+
+    name: str = "lie"
+    weak_order: float = 1.0
+    strong_order: float = 0.5          # 1.0 for m = 1 (commutative noise)
+
+    @staticmethod
+    def normal_count(m: int) -> int:
+        return m * m
+
+    @staticmethod
+    def normals_from_brownian(dG, dt):
+        """z (m², ...) for the matrix Brownian increment dG (..., m, m), iid N(0, dt)."""
+        dG = np.asarray(dG, dtype=np.float64)
+        flat = dG.reshape(dG.shape[:-2] + (-1,)) / np.sqrt(dt)
+        return np.moveaxis(flat, -1, 0)
+
+    def step(self, V, drift, dt: float, z):
+        """One step.  V (P, m, m) PSD, z (m², P).  Returns (V_new, failed (P,) bool)."""
+        m = V.shape[-1]
+        W = V + drift(V) * dt
+        L, failed = psd_factor(W)
+        if m == 1:
+            growth = np.exp(np.sqrt(2.0 * dt) * z[0] - dt)
+            return (L[:, 0, 0] ** 2 * growth)[:, None, None], failed
+        X = np.moveaxis(z, 0, -1).reshape(V.shape) * np.sqrt(dt / 2.0)
+        A = _expm_2x2(X) if m == 2 else scipy.linalg.expm(X)
+        K = L @ A
+        V_new = np.exp(-(m + 1) * dt / 2.0) * (K @ np.swapaxes(K, -1, -2))
+        return 0.5 * (V_new + np.swapaxes(V_new, -1, -2)), failed
+
+
+def _expm_2x2(X):
+    """expm of 2×2 matrices in closed form: X = τI + N, N² = δI, expm X = e^τ (f(δ) I + g(δ) N)."""
+    tau = 0.5 * (X[..., 0, 0] + X[..., 1, 1])
+    N = X.copy()
+    N[..., 0, 0] -= tau
+    N[..., 1, 1] -= tau
+    delta = N[..., 0, 0] ** 2 + N[..., 0, 1] * N[..., 1, 0]
+    s = np.sqrt(np.abs(delta))
+    pos = delta >= 0
+    f = np.where(pos, np.cosh(s), np.cos(s))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = np.where(s > 1e-8, np.where(pos, np.sinh(s), np.sin(s)) / s, 1.0 + delta / 6.0)
+    E = g[..., None, None] * N
+    E[..., 0, 0] += f
+    E[..., 1, 1] += f
+    return np.exp(tau)[..., None, None] * E
+
+
+SCHEMES = {"euler": EulerMaruyama(), "lie": LieEuler()}
+
+
+def get_scheme(scheme):
+    """The scheme object for a name in SCHEMES (or a scheme object, returned as is)."""
+    if isinstance(scheme, str):
+        if scheme not in SCHEMES:
+            raise InputError(f"unknown scheme {scheme!r}; choose one of {sorted(SCHEMES)}")
+        return SCHEMES[scheme]
+    if hasattr(scheme, "step") and hasattr(scheme, "normal_count"):
+        return scheme
+    raise InputError(f"scheme must be a name in {sorted(SCHEMES)} or a scheme object, got {scheme!r}")
