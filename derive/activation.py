@@ -148,11 +148,26 @@ def _as_sympy_number(val, name):
 
 @lru_cache(maxsize=256)
 def _taylor(expr: sp.Expr, degree: int) -> tuple:
-    series = sp.series(expr, X, 0, degree + 1).removeO()
-    series = sp.expand(series)
-    poly_terms = sp.Add.make_args(series)
+    """phi^(k)(0), k = 0..degree, from the expansions on both sides of 0 (which must agree)."""
+    sides = [_one_sided_taylor(expr, degree, side) for side in ("+", "-")]
+    if any(sp.simplify(r - l) != 0 for r, l in zip(*sides)):
+        raise ActivationError(
+            f"{expr} has different expansions on the two sides of 0, so it is not smooth at 0; "
+            f"shaped smooth activations need four derivatives at 0; {_RELU_HINT}")
+    return sides[0]
+
+
+def _one_sided_taylor(expr, degree, side):
+    try:
+        series = sp.expand(sp.series(expr, X, 0, degree + 1, dir=side).removeO())
+    except ActivationError:
+        raise
+    except Exception as exc:  # PoleError, NotImplementedError, ... from SymPy's series
+        raise ActivationError(
+            f"{expr} has no Taylor expansion at 0 ({type(exc).__name__}); shaped activations "
+            "need phi to be smooth at 0") from None
     coeffs = [sp.Integer(0)] * (degree + 1)
-    for term in poly_terms:
+    for term in sp.Add.make_args(series):
         c, k = term.as_coeff_exponent(X)
         if c.has(X) or not (k.is_integer and k >= 0):
             raise ActivationError(

@@ -21,6 +21,8 @@ X = sp.Symbol("x", real=True)
 MAX_LENGTH = 500
 MAX_EXPONENT = 64
 MAX_LITERAL = 10**12
+#: Largest size, in bits, of an exact rational built from numeric powers.
+MAX_RATIONAL_BITS = 4096
 
 
 def _sigmoid(z):
@@ -84,7 +86,7 @@ def parse_activation_string(text: str) -> sp.Expr:
     if not text.strip():
         raise _fail(text, "empty expression")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(text.strip().replace("^", "**"), mode="eval")  # ^ binds like **, not XOR
     except SyntaxError as exc:
         raise _fail(text, f"syntax error ({exc.msg})") from None
     return _build(tree.body, text)
@@ -109,6 +111,11 @@ def _power(base, exponent, text):
         raise _fail(text, f"exponent {exponent} is not a real number")
     if abs(float(exponent)) > MAX_EXPONENT:
         raise _fail(text, f"exponent {exponent} is larger than {MAX_EXPONENT}")
+    if base.is_Rational and base != 0:
+        bits = max(abs(base.p).bit_length(), abs(base.q).bit_length())
+        if bits * abs(float(exponent)) > MAX_RATIONAL_BITS:
+            raise _fail(text, f"the number {sp.sstr(base)[:20]}**{exponent} is too large "
+                              f"(more than {MAX_RATIONAL_BITS} bits)")
     return sp.Pow(base, exponent)
 
 
