@@ -89,7 +89,7 @@ def sde_latex(sde, standalone: bool = False, inputs: int | None = None) -> str:
         return body
     note = ""
     if sde.activation.normalization:
-        note = "The activation was " + sde.activation.normalization.replace("phi", r"$\varphi$") + ".\n\n"
+        note = "The activation was " + _escape(sde.activation.normalization).replace("phi", r"$\varphi$") + ".\n\n"
     return "\n".join([
         r"\documentclass{article}",
         r"\usepackage{amsmath,amssymb}",
