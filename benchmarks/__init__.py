@@ -1,0 +1,41 @@
+"""covsde benchmarks (issue 5): speed against the alternatives, as ratios timed in one run.
+
+Each module is one plain script with ``NUMBER`` (its number in issue 5), ``TITLE`` and
+``run(quick: bool) -> BenchmarkReport``; it prints its own table while it runs and can be run
+alone (``python -m benchmarks.noise_floor --quick``). ``covsde bench [NAME] [--quick]`` runs them
+in turn and prints the combined markdown table (:func:`benchmarks.report.markdown_table`).
+"""
+from __future__ import annotations
+
+import importlib
+import time
+
+#: Benchmark names (``covsde bench NAME``), in issue 5's order.
+BENCHMARKS = ("time_to_accuracy", "finite_networks", "noise_floor", "sde_libraries", "scaling_in_m",
+              "generated_drift", "kernel_ode", "derivation", "cores")
+
+
+def run_benchmark(name: str, quick: bool):
+    """Import ``benchmarks.<name>``, run it, and return its BenchmarkReport (with its duration)."""
+    module = importlib.import_module(f"benchmarks.{name}")
+    print(f"\n## {module.NUMBER}. {module.TITLE}  [{name}{', quick' if quick else ''}]", flush=True)
+    start = time.perf_counter()
+    report = module.run(quick=quick)
+    report.seconds = time.perf_counter() - start
+    if report.skipped:
+        print(f"  skipped: {report.skipped}")
+    for ratio in report.ratios:
+        target = f"  target {ratio.target}: {ratio.verdict}" if ratio.target else ""
+        print(f"  => {ratio.what}: {ratio.shown}{target}")
+    print(f"  ({report.seconds:.1f} s)", flush=True)
+    return report
+
+
+def main_for(name: str, argv=None) -> int:
+    """``python -m benchmarks.<name> [--quick]``: run one benchmark alone."""
+    import argparse
+    parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{name}")
+    parser.add_argument("--quick", action="store_true", help="the short version")
+    args = parser.parse_args(argv)
+    run_benchmark(name, args.quick)
+    return 0

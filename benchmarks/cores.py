@@ -1,0 +1,53 @@
+"""Benchmark 9: ``simulate_sde(workers=2)`` vs ``workers=1`` on 10^6 paths.
+
+Shaped tanh, m = 2, Euler, dt = 1e-3. Paths are split into chunks that worker processes step
+independently; the answer does not depend on ``workers``. Target on a 2-core machine: ≥ 1.8×.
+The benchmark is only meaningful when nothing else is running: the load average is printed.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .report import BenchmarkReport, Ratio, at_least, print_table
+
+from .timing import time_call
+
+NUMBER = 9
+TITLE = "Cores"
+PATHS = 1_000_000
+DT = 1e-3
+V0 = np.array([[1.0, 0.3], [0.3, 1.0]])
+
+
+def run(quick: bool) -> BenchmarkReport:
+    from derive import derive_sde
+    report = BenchmarkReport(NUMBER, "cores", TITLE)
+    try:
+        from solvers.covariance_sde import simulate_sde
+    except ImportError as exc:
+        report.skipped = f"solvers.covariance_sde.simulate_sde is not available yet ({exc})"
+        return report
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    sde = derive_sde("tanh")
+    steps = 10 if quick else 50
+    repeat = 2 if quick else 3
+    timings = {}
+    for workers in (1, 2):
+        timings[workers] = time_call(lambda: simulate_sde(sde, V0, steps * DT, steps=steps, paths=PATHS, seed=1,
+                                                          workers=workers, progress=False),
+                                     repeat=repeat, warmup=0)
+    load = "{:.2f}".format(os.getloadavg()[0]) if hasattr(os, "getloadavg") else "n/a"
+    print(f"  {PATHS:,} paths, {steps} steps, {cores} cores, load average now {load}:")
+    print_table(["workers", "time", "ns / path-step"],
+                [[w, str(t), f"{t.best / (PATHS * steps) * 1e9:.1f}"] for w, t in timings.items()])
+    report.ratios.append(Ratio(f"workers=2 vs workers=1, 10^6 paths ({cores} cores)",
+                               timings[1].best / timings[2].best,
+                               f"{timings[1]} vs {timings[2]}", at_least(1.8)))
+    return report
+
+
+if __name__ == "__main__":
+    from . import main_for
+    raise SystemExit(main_for("cores"))

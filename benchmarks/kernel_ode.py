@@ -1,0 +1,70 @@
+"""Benchmark 7: the ResNet kernel by its ODE vs the layer-by-layer recursion, to accuracy 1e-6.
+
+Hayou's infinite-width ResNet kernel (SPEC §2) for 500 inputs (x in R^20, q_0 = X Xᵀ/20), t = 1,
+uniform branches. The recursion q_l = q_{l-1} + F(q_{l-1})/L is the Euler scheme of
+dq/dt = F(q), so its error is C/L: the error is measured at a few L against a tight ODE
+reference, C fitted, and L_needed = C / 1e-6 extrapolated; the recursion's time is its measured
+time per layer × L_needed (the cost per layer does not depend on L). The ODE (``resnet_kernel``,
+DOP853, default tolerances) is timed directly and its error checked to be below 1e-6.
+Relative error: max_ab |q - q_ref| / max_ab |q_ref|. Target: ODE ≥ 100× faster.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .report import BenchmarkReport, Ratio, at_least, print_table
+from .timing import format_seconds, time_call
+
+NUMBER = 7
+TITLE = "Kernel ODE vs layer recursion"
+INPUTS = 500
+ACCURACY = 1e-6
+
+
+def _relative_error(q, reference):
+    return float(np.max(np.abs(q - reference)) / np.max(np.abs(reference)))
+
+
+def run(quick: bool) -> BenchmarkReport:
+    from solvers.gaussian_expectation import gaussian_kernel_map
+    from solvers.resnet_kernel import resnet_kernel, resnet_kernel_recursion
+    report = BenchmarkReport(NUMBER, "kernel_ode", TITLE)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((INPUTS, 20))
+    Q0 = X @ X.T / X.shape[1]
+    depths = (8, 16, 32) if quick else (16, 32, 64, 128)
+    for activation in (("relu",) if quick else ("relu", "erf")):
+        F = gaussian_kernel_map(activation)
+        reference = resnet_kernel(activation, Q0, rtol=1e-12, atol=1e-14).q
+        ode_result = resnet_kernel(activation, Q0)
+        ode_error = _relative_error(ode_result.q, reference)
+        ode = time_call(lambda: resnet_kernel(activation, Q0), repeat=2 if quick else 3, warmup=0)
+        errors, per_layer, rows = [], [], []
+        for L in depths:
+            q = resnet_kernel_recursion(F, Q0, depth=L)
+            errors.append(_relative_error(q, reference))
+            timing = time_call(lambda: resnet_kernel_recursion(F, Q0, depth=L), repeat=2, warmup=0)
+            per_layer.append(timing.best / L)
+            rows.append([L, f"{errors[-1]:.3e}", format_seconds(timing.best / L)])
+        slope, intercept = np.polyfit(np.log(depths), np.log(errors), 1)
+        constant = float(np.exp(np.mean(np.log(errors) + np.log(depths))))   # error = C / L
+        needed = constant / ACCURACY
+        layer_time = min(per_layer)
+        recursion_time = needed * layer_time
+        print(f"  {activation}: {INPUTS} inputs, t = 1; ODE (DOP853, default tolerances): "
+              f"{ode} for {ode_result.nfev} evaluations of F, error {ode_error:.1e}")
+        print_table(["recursion L", "relative error", "time per layer"], rows)
+        print(f"  fitted error ∝ L^{slope:.3f} (first order expected); error = {constant:.4g}/L "
+              f"needs L = {needed:,.0f} for {ACCURACY:g}: {format_seconds(recursion_time)} projected")
+        ratio = recursion_time / ode.best if ode_error <= ACCURACY else float("nan")
+        report.ratios.append(Ratio(
+            f"{activation} kernel, {INPUTS} inputs, accuracy 1e-6: recursion / ODE", ratio,
+            f"ODE {ode} (error {ode_error:.0e}) vs recursion L = {needed:,.0f} × "
+            f"{format_seconds(layer_time)} per layer = {format_seconds(recursion_time)} (extrapolated)",
+            at_least(100)))
+    return report
+
+
+if __name__ == "__main__":
+    from . import main_for
+    raise SystemExit(main_for("kernel_ode"))
