@@ -281,8 +281,9 @@ def _run_chunk(task: _ChunkTask, sde, bar=None) -> _ChunkOutput:
         V, failed = scheme.step(V, sde.drift, dt, z)
         if failed.any():
             projections += int(np.count_nonzero(failed & ~exploded))
-        crossed = ~(np.trace(V, axis1=1, axis2=2) <= task.threshold)   # also catches nan
-        if crossed.any():
+        trace = np.trace(V, axis1=1, axis2=2)
+        if not trace.max() <= task.threshold:          # nan-safe: a nan max fails the test
+            crossed = ~(trace <= task.threshold)
             new = crossed & ~exploded
             frozen[new] = V[new]
             explosion_time[new] = n * dt

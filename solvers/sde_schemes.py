@@ -75,38 +75,51 @@ def _euler_step_2x2(V, drift, dt, z):
 
     With L = [[l11, 0], [l21, l22]] and S = [[a, c], [c, b]]:
     (L S Lᵀ)_11 = V11 a, (L S Lᵀ)_12 = V12 a + l11 l22 c, (L S Lᵀ)_22 = l21² a + 2 l21 l22 c + l22² b.
-    Every operation is elementwise over paths, so a path's numbers do not depend on its batch.
+    The fast path does not test V for PSD first: a singular or non-PSD V makes l21 or l22 nan,
+    hence the new V22 nan, and only those paths are redone by the tolerant route.  Every operation
+    is per path, so a path's numbers do not depend on its batch.
     """
     v11, v12, v22 = V[:, 0, 0], V[:, 0, 1], V[:, 1, 1]
+    B = drift(V)
+    out = np.empty_like(V)
+    s2 = np.sqrt(2.0 * dt)
     with np.errstate(divide="ignore", invalid="ignore"):
         l11 = np.sqrt(v11)
         l21 = v12 / l11
         d = v22 - l21 * l21                # l22², the Schur complement
-    repair = ~((v11 > 0) & (d >= 0))       # also catches 0/0 at v11 = 0
+        lc = np.sqrt(d)
+        lc *= z[1]
+        lc *= np.sqrt(dt)                  # l22 c
+        a = z[0] * s2
+        one_a = a + 1.0
+        np.add(v11 * one_a, B[:, 0, 0] * dt, out=out[:, 0, 0])
+        n12 = out[:, 0, 1]
+        np.add(v12 * one_a, B[:, 0, 1] * dt, out=n12)
+        n12 += l11 * lc
+        out[:, 1, 0] = n12
+        lc *= 2.0
+        a *= l21
+        lc += a
+        lc *= l21                          # l21² a + 2 l21 l22 c
+        n22 = out[:, 1, 1]
+        np.add(v22 + B[:, 1, 1] * dt, lc, out=n22)
+        b = z[2] * s2
+        b *= d
+        n22 += b
+    bad = np.isnan(n22)
     failed = np.zeros(V.shape[0], dtype=bool)
-    if repair.any():                       # rare: singular or (slightly) non-PSD states
-        V = V.copy()
-        L, failed_sub = psd_factor(V[repair])
-        V[repair] = L @ np.swapaxes(L, -1, -2)
-        failed[repair] = failed_sub
-        v11, v12, v22 = V[:, 0, 0], V[:, 0, 1], V[:, 1, 1]
-        l11 = np.sqrt(v11)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            l21 = np.where(l11 > 0, v12 / l11, 0.0)
-        d = np.clip(v22 - l21 * l21, 0.0, None)
-    B = drift(V)
-    l22 = np.sqrt(d)
-    a = z[0] * np.sqrt(2.0 * dt)
-    c = z[1] * np.sqrt(dt)
-    b = z[2] * np.sqrt(2.0 * dt)
-    out = np.empty_like(V)
-    out[:, 0, 0] = v11 + (B[:, 0, 0] * dt + v11 * a)
-    l22c = l22 * c
-    n12 = v12 + (B[:, 0, 1] * dt + v12 * a + l11 * l22c)
-    out[:, 0, 1] = n12
-    out[:, 1, 0] = n12
-    out[:, 1, 1] = v22 + (B[:, 1, 1] * dt + l21 * (l21 * a + 2.0 * l22c) + d * b)
+    if bad.any():                          # rare: singular or (slightly) non-PSD states
+        out[bad], failed[bad] = _euler_step_2x2_repair(V[bad], drift, dt, z[:, bad])
     return out, failed
+
+
+def _euler_step_2x2_repair(V, drift, dt, z):
+    """The tolerant route: project non-PSD V (eigenvalue clipping), factor with zero pivots allowed."""
+    L, failed = psd_factor(V)
+    V = L @ np.swapaxes(L, -1, -2)
+    S = goe_from_normals(np.moveaxis(z, 0, -1), dt)
+    V_new = V + drift(V) * dt + L @ S @ np.swapaxes(L, -1, -2)
+    return 0.5 * (V_new + np.swapaxes(V_new, -1, -2)), failed
 
 
 @dataclass(frozen=True)

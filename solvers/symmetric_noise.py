@@ -71,8 +71,11 @@ def project_psd(V):
     (..., m, m) array, symmetric positive semi-definite.
     """
     V = 0.5 * (V + np.swapaxes(V, -1, -2))
-    w, Q = np.linalg.eigh(V)
-    return (Q * np.clip(w, 0.0, None)[..., None, :]) @ np.swapaxes(Q, -1, -2)
+    finite = np.all(np.isfinite(V), axis=(-2, -1))
+    out = np.full(V.shape, np.nan)          # a non-finite matrix has no projection: nan (exploded)
+    w, Q = np.linalg.eigh(V[finite])
+    out[finite] = (Q * np.clip(w, 0.0, None)[..., None, :]) @ np.swapaxes(Q, -1, -2)
+    return out
 
 
 def psd_factor(V):
