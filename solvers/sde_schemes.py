@@ -150,10 +150,27 @@ class LieEuler:
             growth = np.exp(np.sqrt(2.0 * dt) * z[0] - dt)
             return (L[:, 0, 0] ** 2 * growth)[:, None, None], failed
         X = np.moveaxis(z, 0, -1).reshape(V.shape) * np.sqrt(dt / 2.0)
-        A = _expm_2x2(X) if m == 2 else scipy.linalg.expm(X)
-        K = L @ A
-        V_new = np.exp(-(m + 1) * dt / 2.0) * (K @ np.swapaxes(K, -1, -2))
+        shrink = np.exp(-(m + 1) * dt / 2.0)
+        if m == 2:
+            return _congruence_2x2(L, _expm_2x2(X), shrink), failed
+        K = L @ scipy.linalg.expm(X)
+        V_new = shrink * (K @ np.swapaxes(K, -1, -2))
         return 0.5 * (V_new + np.swapaxes(V_new, -1, -2)), failed
+
+
+def _congruence_2x2(L, A, shrink):
+    """shrink · (L A)(L A)ᵀ for lower-triangular L, written out (symmetric by construction)."""
+    l11, l21, l22 = L[:, 0, 0], L[:, 1, 0], L[:, 1, 1]
+    k11 = l11 * A[:, 0, 0]
+    k12 = l11 * A[:, 0, 1]
+    k21 = l21 * A[:, 0, 0] + l22 * A[:, 1, 0]
+    k22 = l21 * A[:, 0, 1] + l22 * A[:, 1, 1]
+    out = np.empty_like(L)
+    out[:, 0, 0] = shrink * (k11 * k11 + k12 * k12)
+    out[:, 0, 1] = shrink * (k11 * k21 + k12 * k22)
+    out[:, 1, 0] = out[:, 0, 1]
+    out[:, 1, 1] = shrink * (k21 * k21 + k22 * k22)
+    return out
 
 
 def _expm_2x2(X):
