@@ -92,7 +92,8 @@ class Activation:
                 f"{self.name} has free parameters {[s.name for s in self.parameters]}: "
                 f"give them values first, e.g. activation.subs({self.parameters[0].name}=0.1)")
         if "numpy" not in self._cache:
-            f = sp.lambdify(X, self.expr, modules=["scipy", "numpy"])
+            f = sp.lambdify(X, _stable_softplus(self.expr),
+                            modules=[{"_softplus": _numpy_softplus}, "scipy", "numpy"])
             self._cache["numpy"] = _broadcasting(f)
         return self._cache["numpy"]
 
@@ -121,6 +122,29 @@ class Activation:
 
     def __str__(self):
         return f"Activation({self.name}: {self.expr})"
+
+
+_SOFTPLUS = sp.Function("_softplus")
+
+
+def _numpy_softplus(z):
+    """log(1 + exp(z)) without overflow or loss of precision (numpy.logaddexp)."""
+    return np.logaddexp(0.0, z)
+
+
+def _stable_softplus(expr):
+    """Rewrite log(1 + exp(u)) as _softplus(u) so that the numeric function neither overflows
+    for large u nor loses digits near 0."""
+    def is_softplus(e):
+        if e.func != sp.log:
+            return False
+        inner = e.args[0]
+        return inner.is_Add and len(inner.args) == 2 and sp.Integer(1) in inner.args and \
+            any(t.func == sp.exp for t in inner.args)
+    def to_softplus(e):
+        exp_term = [t for t in e.args[0].args if t.func == sp.exp][0]
+        return _SOFTPLUS(exp_term.args[0])
+    return expr.replace(is_softplus, to_softplus)
 
 
 def _broadcasting(f):

@@ -267,6 +267,9 @@ def derive_sde(activation, a=1, convention: str = "normalized", **params) -> Cov
     if convention not in CONVENTIONS:
         raise ActivationError(f"convention must be one of {', '.join(CONVENTIONS)}, got {convention!r}")
     act = as_activation(activation, **params)
+    if act.family == "relu_like" and not (isinstance(a, (int, float)) and a == 1):
+        raise ActivationError("the ReLU-like family is shaped by c_plus and c_minus "
+                              "(s± = 1 + c±/sqrt(n)); the shaping constant a does not apply")
     a = _parse_a(a)
     if act.family == "relu_like":
         if convention != "normalized":

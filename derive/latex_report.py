@@ -1,14 +1,15 @@
 """LaTeX for a derived covariance SDE: snippets and a standalone document that compiles."""
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 
 from .activation_parser import X
 from .norm_stability import V0, v
 from .shaping import A, B, R
 
-_DISPLAY = {A: sp.Symbol(r"V^{\alpha\alpha}"), B: sp.Symbol(r"V^{\beta\beta}"),
-            R: sp.Symbol(r"V^{\alpha\beta}")}
+_DISPLAY = {A: sp.Symbol(r"V^{ii}"), B: sp.Symbol(r"V^{jj}"), R: sp.Symbol(r"V^{ij}")}
 _REGIME_TEXT = {
     "explodes": "the norm explodes in finite time with positive probability",
     "vanishes": "the norm does not explode and $V_t \\to 0$ almost surely",
@@ -46,10 +47,9 @@ def sde_snippets(sde, inputs: int | None = None) -> dict:
         out["correlation_sde"] = (r"d\rho_t = \left[" + sp.latex(sp.simplify(drift).subs(rr, rho)) +
                                   r"\right] dt + \left(1 - \rho_t^2\right) dW_t")
     drift = sde.drift_expr if act.family == "smooth" else \
-        sp.Symbol(r"\nu(\rho^{\alpha\beta})") * sp.sqrt(A * B)
-    out["drift"] = r"b^{\alpha\beta}(V) = " + _tex(drift)
-    out["diffusion"] = (r"\Sigma^{\alpha\beta,\gamma\delta}(V) = V^{\alpha\gamma}V^{\beta\delta}"
-                        r" + V^{\alpha\delta}V^{\beta\gamma}")
+        sp.Symbol(r"\nu(\rho^{ij})") * sp.sqrt(A * B)
+    out["drift"] = r"b^{ij}(V) = " + _tex(drift)
+    out["diffusion"] = r"\Sigma^{ij,kl}(V) = V^{ik}V^{jl} + V^{il}V^{jk}"
     out["sde"] = r"dV_t = b(V_t)\,dt + \Sigma(V_t)^{1/2}\,dB_t"
     out["norm_sde"] = (r"dV_t = \left(" + sp.latex(sde.norm_drift_expr.subs(v, sp.Symbol("V_t"))) +
                        r"\right) dt + \sqrt{2}\, V_t\, dB_t")
@@ -89,7 +89,9 @@ def sde_latex(sde, standalone: bool = False, inputs: int | None = None) -> str:
         return body
     note = ""
     if sde.activation.normalization:
-        note = "The activation was " + _escape(sde.activation.normalization).replace("phi", r"$\varphi$") + ".\n\n"
+        text = _escape(sde.activation.normalization)
+        text = re.sub(r"phi('?\(0\))?", lambda m: "$\\varphi" + (m.group(1) or "") + "$", text)
+        note = "The activation was " + text + ".\n\n"
     return "\n".join([
         r"\documentclass{article}",
         r"\usepackage{amsmath,amssymb}",

@@ -13,8 +13,7 @@ import sympy as sp
 from derive import derive_sde
 
 A, B, R = sp.symbols("A B R", real=True)
-DISPLAY = {A: sp.Symbol(r"V^{\alpha\alpha}"), B: sp.Symbol(r"V^{\beta\beta}"),
-           R: sp.Symbol(r"V^{\alpha\beta}")}
+DISPLAY = {A: sp.Symbol(r"V^{ii}"), B: sp.Symbol(r"V^{jj}"), R: sp.Symbol(r"V^{ij}")}
 
 
 def latex_engine():
@@ -89,11 +88,11 @@ def latex_forms(expr):
 def test_snippets_contain_the_drift(activation, phi2, phi3):
     body = derive_sde(activation).latex()
     assert r"\documentclass" not in body
-    drift_lines = [line for line in body.splitlines() if line.startswith(r"b^{\alpha\beta}(V) = ")]
+    drift_lines = [line for line in body.splitlines() if line.startswith(r"b^{ij}(V) = ")]
     assert len(drift_lines) == 1
     rhs = drift_lines[0].split(" = ", 1)[1]
     assert rhs in latex_forms(spec_drift(sp.sympify(phi2), sp.sympify(phi3))), rhs
-    for part in (r"\Sigma^{\alpha\beta,\gamma\delta}", r"\sqrt{2}", "k = "):
+    for part in (r"\Sigma^{ij,kl}", r"\sqrt{2}", "k = "):
         assert part in body
 
 
