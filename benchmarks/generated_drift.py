@@ -27,7 +27,7 @@ def run(quick: bool) -> BenchmarkReport:
     sde = derive_sde("tanh")
     report = BenchmarkReport(NUMBER, "generated_drift", TITLE)
     rng = np.random.default_rng(0)
-    repeat = 7 if quick else 25
+    repeat = 25 if quick else 100
     rows = []
     for m in (2, 8):
         G = rng.standard_normal((PATHS, m, m)) / np.sqrt(m)

@@ -23,6 +23,7 @@ from derive.errors import InputError
 
 from .covariance_sde import BLOCK, as_seed_sequence, validate_covariance
 from .sde_schemes import get_scheme
+from .symmetric_noise import psd_factor
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,15 @@ class RichardsonEstimate:
         value[i] - value[i + 1]: how much the estimate moved when N grew to steps[i + 1]
         (computed path by path on the shared Brownian paths, so it is nearly free of Monte Carlo noise).
     change_standard_error : (k - 1, ...) array
+    deviation, deviation_standard_error : (k, ...) arrays
+        value[i] - value[-1], measured path by path: the error of each estimate against the finest
+        one, the reference of a time-to-accuracy study.
     euler_steps : (j,) int array
         Every Euler step count that was run (the union of N and 2N).
     euler_value, euler_standard_error : (j, ...) arrays
         The plain Euler estimates mean f(Y^{N}) (weak error O(1/N)), same paths.
+    euler_deviation, euler_deviation_standard_error : (j, ...) arrays
+        euler_value[j] - value[-1], measured path by path.
     T : float
     paths : int
     seed : int
@@ -56,9 +62,13 @@ class RichardsonEstimate:
     standard_error: np.ndarray
     change: np.ndarray
     change_standard_error: np.ndarray
+    deviation: np.ndarray
+    deviation_standard_error: np.ndarray
     euler_steps: np.ndarray
     euler_value: np.ndarray
     euler_standard_error: np.ndarray
+    euler_deviation: np.ndarray
+    euler_deviation_standard_error: np.ndarray
     T: float
     paths: int
     seed: object
@@ -151,7 +161,7 @@ def richardson_expectation(sde, V0, T, f, *, steps, paths, seed=None, chunk=None
     streams = seq.spawn(-(-paths // BLOCK))
     position = {int(level): i for i, level in enumerate(levels)}
 
-    euler = richardson = change = None
+    euler = richardson = change = deviation = euler_deviation = None
     exploded = 0
     for start in range(0, paths, chunk):
         stop = min(start + chunk, paths)
@@ -168,12 +178,18 @@ def richardson_expectation(sde, V0, T, f, *, steps, paths, seed=None, chunk=None
             euler = [_Moments(q) for _ in levels]
             richardson = [_Moments(q) for _ in base]
             change = [_Moments(q) for _ in base[:-1]]
+            deviation = [_Moments(q) for _ in base]
+            euler_deviation = [_Moments(q) for _ in levels]
         for moments, x in zip(euler, values):
             moments.add(x)
         for moments, x in zip(richardson, extrapolated):
             moments.add(x)
         for i, moments in enumerate(change):
             moments.add(extrapolated[i] - extrapolated[i + 1])
+        for moments, x in zip(deviation, extrapolated):
+            moments.add(x - extrapolated[-1])
+        for moments, x in zip(euler_deviation, values):
+            moments.add(x - extrapolated[-1])
     if exploded:
         raise InputError(f"{exploded} of {paths} paths exploded before T = {T:g}, so E[f(V_T)] is not "
                          "defined; use simulate_sde and sde.stability.explosion_probability instead")
@@ -182,13 +198,21 @@ def richardson_expectation(sde, V0, T, f, *, steps, paths, seed=None, chunk=None
     return RichardsonEstimate(steps=base, value=stack(richardson, "mean"),
                               standard_error=stack(richardson, "standard_error"),
                               change=stack(change, "mean"), change_standard_error=stack(change, "standard_error"),
+                              deviation=stack(deviation, "mean"),
+                              deviation_standard_error=stack(deviation, "standard_error"),
                               euler_steps=levels, euler_value=stack(euler, "mean"),
                               euler_standard_error=stack(euler, "standard_error"),
+                              euler_deviation=stack(euler_deviation, "mean"),
+                              euler_deviation_standard_error=stack(euler_deviation, "standard_error"),
                               T=T, paths=paths, seed=seq.entropy)
 
 
 def _euler_levels(scheme, sde, V0, P, T, levels, finest, k, gens, threshold):
-    """Euler at every step count in ``levels`` on shared Brownian paths; returns (finals, exploded)."""
+    """Euler at every step count in ``levels`` on shared Brownian paths; returns (finals, exploded).
+
+    An Euler step can leave the PSD cone by O(dt) near singular V; the final states are projected
+    back (eigenvalue clipping), so that f sees covariance matrices.
+    """
     m = V0.shape[-1]
     states = [np.array(np.broadcast_to(V0, (P, m, m))) for _ in levels]
     noise = [np.zeros((k, P)) for _ in levels]
@@ -211,6 +235,10 @@ def _euler_levels(scheme, sde, V0, P, T, levels, finest, k, gens, threshold):
                     if crossed.any():
                         bad |= crossed
                         states[i][crossed] = np.eye(m)
+    for i, V in enumerate(states):      # report PSD states, as simulate_sde does
+        L, failed = psd_factor(V)
+        if failed.any():
+            V[failed] = L[failed] @ np.swapaxes(L[failed], -1, -2)
     return states, bad
 
 
