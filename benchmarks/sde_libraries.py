@@ -110,7 +110,7 @@ def run(quick: bool) -> BenchmarkReport:
     sde = derive_sde("tanh")
     repeat = 2 if quick else 3
     steps = 50 if quick else 200
-    paths = 20_000 if quick else 100_000
+    paths = 20_000 if quick else 50_000
     ours = time_call(lambda: simulate_sde(sde, V0, steps * DT, steps=steps, paths=paths, seed=1, progress=False),
                      repeat=repeat)
     ours_per = ours.best / (paths * steps)
