@@ -76,7 +76,7 @@ def _time_torchsde(sde, paths, steps, repeat):
     def solve():
         with torch.no_grad():
             return torchsde.sdeint(model, y0, ts, method="euler", dt=DT)
-    return time_call(solve, repeat=repeat), torch.__version__, torchsde.__version__ if hasattr(torchsde, "__version__") else "?"
+    return time_call(solve, repeat=repeat), torch.__version__
 
 
 def _time_sdeint(sde, paths, steps, repeat):
@@ -117,7 +117,7 @@ def run(quick: bool) -> BenchmarkReport:
     rows = [["covsde simulate_sde (euler)", f"{paths:,} × {steps}", f"{ours_per * 1e9:.1f} ns", str(ours), "1"]]
     skipped = []
     try:
-        torch_timing, torch_version, _ = _time_torchsde(sde, paths, steps, repeat)
+        torch_timing, torch_version = _time_torchsde(sde, paths, steps, repeat)
     except ImportError:
         skipped.append("torchsde not installed (pip install torch==2.13.0 torchsde, or the `bench` extra)")
     else:
