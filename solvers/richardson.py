@@ -215,7 +215,7 @@ def _euler_levels(scheme, sde, V0, P, T, levels, finest, k, gens, threshold):
     """
     m = V0.shape[-1]
     states = [np.array(np.broadcast_to(V0, (P, m, m))) for _ in levels]
-    noise = [np.zeros((k, P)) for _ in levels]
+    noise = [np.zeros((k, P)) if finest // int(level) > 1 else None for level in levels]
     z = np.empty((k, P))
     bad = np.zeros(P, dtype=bool)
     blocks = [slice(i * BLOCK, min((i + 1) * BLOCK, P)) for i in range(len(gens))]
@@ -226,15 +226,22 @@ def _euler_levels(scheme, sde, V0, P, T, levels, finest, k, gens, threshold):
                     gen.standard_normal(out=z[row, sl])
             for i, level in enumerate(levels):
                 ratio = finest // int(level)
-                noise[i] += z
-                if j % ratio == 0:
+                if ratio == 1:
+                    step_normals = z
+                else:
+                    noise[i] += z
+                    if j % ratio:
+                        continue
                     # the coarse step's normals: the sum of `ratio` fine N(0, 1)s, rescaled to N(0, 1)
-                    states[i], _ = scheme.step(states[i], sde.drift, T / level, noise[i] / np.sqrt(ratio))
+                    step_normals = noise[i]
+                    step_normals *= 1.0 / np.sqrt(ratio)
+                states[i], _ = scheme.step(states[i], sde.drift, T / level, step_normals)
+                if ratio > 1:
                     noise[i][:] = 0.0
-                    crossed = ~(np.trace(states[i], axis1=1, axis2=2) <= threshold)
-                    if crossed.any():
-                        bad |= crossed
-                        states[i][crossed] = np.eye(m)
+                crossed = ~(np.trace(states[i], axis1=1, axis2=2) <= threshold)
+                if crossed.any():
+                    bad |= crossed
+                    states[i][crossed] = np.eye(m)
     for i, V in enumerate(states):      # report PSD states, as simulate_sde does
         L, failed = psd_factor(V)
         if failed.any():
