@@ -125,9 +125,9 @@ def _stability_line(sde, V0):
     line = f"{st.regime}: {_REGIME_WORDS[st.regime]}"
     if st.regime == "explodes":
         line += f"; P(explosion | V0 = {V0:g}) = {_explosion_at(sde, V0):.6g}"
-    law = st.stationary_law
-    if law is not None:
-        line += f"; long-run law with mean {law.mean():.6g}"
+    mean = st.stationary_mean
+    if mean is not None:
+        line += f"; long-run law with mean {mean:.6g}"
         if st.k.is_number and sde.order == 2 and sde.convention == "normalized":
             kk = abs(float(st.k))
             line += f" (Gamma(shape {kk - 1:g}, rate {kk:g}))"

@@ -12,7 +12,6 @@ import sympy as sp
 
 from derive import InputError, parse_activation_string
 from derive.errors import ActivationError
-from solvers.resnet_kernel import resnet_kernel
 
 _T = sp.Symbol("t", real=True)
 
@@ -42,6 +41,7 @@ def register(subparsers):
 
 
 def run(args) -> int:
+    from solvers.resnet_kernel import resnet_kernel  # lazy: keeps `covsde derive` start-up fast
     if not args.resnet:
         raise InputError("only the ResNet kernel is available: add --resnet")
     inputs = _load_inputs(args.inputs)

@@ -59,7 +59,9 @@ class Activation:
         """Derivatives phi^(k)(0), k = 0..degree, of the normalised activation (exact SymPy)."""
         if self.family != "smooth":
             raise ActivationError("the ReLU-like family has no Taylor expansion at 0")
-        return _taylor(self.expr, degree)
+        # expand the raw activation once and normalise its coefficients: phi = (raw - raw(0))/raw'(0)
+        raw = _taylor(self.raw, degree)
+        return (sp.Integer(0), sp.Integer(1)) + tuple(sp.simplify(c / raw[1]) for c in raw[2:])
 
     def subs(self, values: dict | None = None, **kwargs) -> "Activation":
         """The same activation with parameters replaced by values (names or symbols as keys)."""
@@ -170,9 +172,17 @@ def _as_sympy_number(val, name):
     raise ActivationError(f"parameter {name} must be a number, got {type(val).__name__}")
 
 
-@lru_cache(maxsize=256)
 def _taylor(expr: sp.Expr, degree: int) -> tuple:
-    """phi^(k)(0), k = 0..degree, from the expansions on both sides of 0 (which must agree)."""
+    """phi^(k)(0), k = 0..degree, from the expansions on both sides of 0 (which must agree).
+
+    Expanded at least to degree 3 (what a q = 2 derivation needs) and cached, so that one
+    derivation expands each side once.
+    """
+    return _taylor_cached(expr, max(int(degree), 3))[:degree + 1]
+
+
+@lru_cache(maxsize=256)
+def _taylor_cached(expr: sp.Expr, degree: int) -> tuple:
     sides = [_one_sided_taylor(expr, degree, side) for side in ("+", "-")]
     if any(sp.simplify(r - l) != 0 for r, l in zip(*sides)):
         raise ActivationError(

@@ -111,6 +111,20 @@ class NormStability:
         return out[()]
 
     @property
+    def stationary_mean(self):
+        """Mean of the long-run law (float) in the stationary regime, else None (no scipy.stats).
+
+        The density is proportional to v^(p0 - 2) exp(P(v)), P(v) = sum_j p_j v^j / j.
+        """
+        if self.is_symbolic or self.regime != "stationary":
+            return None
+        p = [float(c) for c in self._p]
+        P = lambda t: sum(p[j] * t**j / j for j in range(1, len(p)))
+        weight = lambda t, power: mpmath.power(t, p[0] - 2 + power) * mpmath.exp(P(t))
+        return float(mpmath.quad(lambda t: weight(t, 1), [0, 1, mpmath.inf])
+                     / mpmath.quad(lambda t: weight(t, 0), [0, 1, mpmath.inf]))
+
+    @property
     def stationary_law(self):
         """The long-run law of V_t (scipy.stats frozen distribution) in the stationary regime, else None."""
         if self.is_symbolic or self.regime != "stationary":

@@ -150,10 +150,27 @@ def psd_root(V: np.ndarray) -> np.ndarray:
     fine. Non-finite matrices (a network that overflowed) give a NaN root.
     """
     V = np.asarray(V, dtype=np.float64)
+    if V.shape[-1] == 2:
+        return _psd_root_2x2(V)
     finite = np.all(np.isfinite(V), axis=(-2, -1))
     safe = np.where(finite[..., None, None], V, 0.0)
     eigenvalues, vectors = np.linalg.eigh(safe)
     root = vectors * np.sqrt(np.clip(eigenvalues, 0.0, None))[..., None, :]
+    return np.where(finite[..., None, None], root, np.nan)
+
+
+def _psd_root_2x2(V: np.ndarray) -> np.ndarray:
+    """Closed-form lower-triangular root of 2×2 PSD matrices (a Cholesky factor that tolerates
+    singular V: l21 = 0 when V^11 = 0, and the Schur complement is clipped at 0).
+    Non-finite matrices give NaN, as in the general route."""
+    v11, v12, v22 = V[..., 0, 0], V[..., 0, 1], V[..., 1, 1]
+    root = np.zeros(V.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        l11 = np.sqrt(np.clip(v11, 0.0, None))
+        l21 = np.where(l11 > 0, v12 / np.where(l11 > 0, l11, 1.0), 0.0)
+        l22 = np.sqrt(np.clip(v22 - l21 * l21, 0.0, None))
+    root[..., 0, 0], root[..., 1, 0], root[..., 1, 1] = l11, l21, l22
+    finite = np.all(np.isfinite(V), axis=(-2, -1))
     return np.where(finite[..., None, None], root, np.nan)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from derive.errors import InputError
 
@@ -155,6 +154,7 @@ def compare(samples_a, samples_b, *, quantities=("rho", "logV"), inputs=None) ->
             rows.append(QuantityComparison(name, nan, nan, nan, nan, nan, int(fa.size), int(fb.size),
                                            int(xa.size - fa.size), int(xb.size - fb.size)))
             continue
+        from scipy import stats  # lazy: scipy.stats costs ~1 s to import (CLI start-up)
         ks = stats.ks_2samp(fa, fb)
         rows.append(QuantityComparison(
             name=name, ks_statistic=float(ks.statistic), ks_pvalue=float(ks.pvalue),
