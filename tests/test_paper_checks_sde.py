@@ -1,0 +1,81 @@
+"""The covariance_sde and norm_stability paper checks pass in quick form and fail when a formula is wrong.
+
+Each perturbation replaces one formula the symbolic engine owns (the drift, the norm drift, the
+explosion probability) by a plausible mistake; the finite networks (ground truth) and the
+independent limits (Fokker–Planck density, exact GBM law) must then disagree with it.
+"""
+import numpy as np
+import pytest
+
+from derive import derive_sde
+from paper_checks import run_check
+
+
+class Perturbed:
+    """A derived SDE with some attributes replaced (everything else delegated)."""
+
+    def __init__(self, inner, **replaced):
+        self._inner = inner
+        self.__dict__.update(replaced)
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+
+def test_covariance_sde_quick_passes():
+    report = run_check("covariance_sde", quick=True)
+    assert report.passed, str(report)
+
+
+def test_norm_stability_quick_passes():
+    report = run_check("norm_stability", quick=True)
+    assert report.passed, str(report)
+
+
+def test_covariance_sde_fails_when_the_drift_has_the_wrong_sign(monkeypatch):
+    import paper_checks.covariance_sde as mod
+
+    def wrong(activation, **params):
+        sde = derive_sde(activation, **params)
+        return Perturbed(sde, drift=lambda V: -sde.drift(V))
+
+    monkeypatch.setattr(mod, "derive_sde", wrong)
+    report = run_check("covariance_sde", quick=True)
+    assert not report.passed
+    failed = {c.name for c in report.claims if not c.passed}
+    # the SDE paths disagree with the finite networks (tanh) and with the Fokker–Planck density (ReLU-like)
+    assert any(name.startswith("tanh: KS") and "vs SDE" in name for name in failed), failed
+    assert "relu-like: SDE paths rho_T vs Fokker-Planck (KS)" in failed, failed
+
+
+def test_norm_stability_fails_with_the_unnormalized_explosion_probability(monkeypatch):
+    import paper_checks.norm_stability as mod
+
+    def wrong(activation, **params):
+        sde = derive_sde(activation, **params)
+        k = float(sde.stability.k)
+        # 1 - exp(-k V0) is the unnormalized convention's formula (SPEC §1), not the normalized one
+        stability = Perturbed(sde.stability,
+                              explosion_probability=lambda V0: max(0.0, 1 - np.exp(-k * V0)))
+        return Perturbed(sde, stability=stability)
+
+    monkeypatch.setattr(mod, "derive_sde", wrong)
+    report = run_check("norm_stability", quick=True)
+    assert not report.passed
+    failed = [c.name for c in report.claims if not c.passed]
+    assert all("vs closed form" in name for name in failed), failed
+
+
+def test_norm_stability_fails_when_the_norm_drift_has_the_wrong_sign(monkeypatch):
+    import paper_checks.norm_stability as mod
+
+    def wrong(activation, **params):
+        sde = derive_sde(activation, **params)
+        return Perturbed(sde, norm_drift=lambda v: -sde.norm_drift(v))
+
+    monkeypatch.setattr(mod, "derive_sde", wrong)
+    report = run_check("norm_stability", quick=True)
+    assert not report.passed
+    failed = {c.name for c in report.claims if not c.passed}
+    # with k V(V-1) negated no SDE path explodes: the networks' fractions and the closed form disagree
+    assert any("networks 2f(n)-f(n/2)" in name for name in failed), failed
