@@ -94,8 +94,11 @@ class Activation:
                 f"{self.name} has free parameters {[s.name for s in self.parameters]}: "
                 f"give them values first, e.g. activation.subs({self.parameters[0].name}=0.1)")
         if "numpy" not in self._cache:
-            f = sp.lambdify(X, _stable_softplus(self.expr),
-                            modules=[{"_softplus": _numpy_softplus}, "scipy", "numpy"])
+            if self.expr.is_polynomial(X):
+                f = _horner_function(self.expr)
+            else:
+                f = sp.lambdify(X, _stable_softplus(self.expr),
+                                modules=[{"_softplus": _numpy_softplus}, "scipy", "numpy"])
             self._cache["numpy"] = _broadcasting(f)
         return self._cache["numpy"]
 
@@ -127,6 +130,20 @@ class Activation:
 
 
 _SOFTPLUS = sp.Function("_softplus")
+
+
+def _horner_function(expr):
+    """A polynomial's coefficients (from SymPy) evaluated by Horner's rule in numpy: far faster
+    than the x**k terms lambdify would print."""
+    coeffs = [float(c) for c in sp.Poly(expr, X).all_coeffs()]
+
+    def polynomial(z):
+        out = np.full(np.shape(z), coeffs[0])
+        for c in coeffs[1:]:
+            out *= z
+            out += c
+        return out
+    return polynomial
 
 
 def _numpy_softplus(z):
