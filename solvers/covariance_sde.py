@@ -5,8 +5,9 @@ converges, as n, d → ∞ with d/n → T, to this SDE at time T.  ``simulate_sd
 with a scheme of :mod:`solvers.sde_schemes`, in chunks of bounded memory, optionally over several
 processes.
 
-Random streams.  Paths are grouped in blocks of ``BLOCK`` paths; block i draws its normals from
-its own stream ``SeedSequence(seed).spawn(n_blocks)[i]``, in a fixed order.  Every operation of a
+Random streams.  Paths are grouped in blocks of ``BLOCK`` paths; block i draws its normals (or
+Rademacher signs, :mod:`solvers.random_increments`) from its own stream
+``SeedSequence(seed).spawn(n_blocks)[i]``, in a fixed order.  Every operation of a
 step is per path, so the numbers of a path depend only on the seed and its index: the result is
 the same whatever ``chunk`` and ``workers`` are.
 """
@@ -22,8 +23,12 @@ import numpy as np
 
 from derive.errors import InputError
 
+from .random_increments import (check_noise, draw_normals, draw_sign_words, sign_word_count,
+                               signs_from_words)
 from .sde_schemes import get_scheme
 from .symmetric_noise import psd_factor
+
+BACKENDS = ("numpy", "numba")
 
 #: Paths per random stream (the unit of reproducibility).
 BLOCK = 4096
@@ -44,7 +49,8 @@ class SDEResult:
     explosion_time : (paths,) first grid time the threshold was passed, inf where none.
     projections : number of path-steps whose state was not PSD and was projected onto the PSD
         cone by eigenvalue clipping (Euler can leave it by O(dt) near singular V).
-    T, steps, paths, scheme, seed, workers, chunk, explosion_threshold : the settings used;
+    T, steps, paths, scheme, seed, workers, chunk, explosion_threshold, noise, backend : the
+        settings used;
         ``seed`` is the SeedSequence entropy, enough to reproduce the run.
     message : one line summary.
     """
@@ -63,6 +69,8 @@ class SDEResult:
     workers: int
     chunk: int
     explosion_threshold: float
+    noise: str = "gaussian"
+    backend: str = "numpy"
     message: str = field(default="")
 
     @property
@@ -139,7 +147,8 @@ def save_indices(save_at, T: float, steps: int):
 
 
 def simulate_sde(sde, V0, T, *, steps, paths, seed=None, save_at=None, scheme="euler", workers=1,
-                 chunk=None, explosion_threshold=1e8, progress=None) -> SDEResult:
+                 chunk=None, explosion_threshold=1e8, progress=None, noise="gaussian",
+                 backend="numpy") -> SDEResult:
     """Simulate paths of the covariance SDE dV = b(V) dt + Σ(V)^{1/2} dB (SPEC §1).
 
     Parameters
@@ -157,6 +166,20 @@ def simulate_sde(sde, V0, T, *, steps, paths, seed=None, save_at=None, scheme="e
     chunk : paths per chunk (rounded up to a multiple of ``BLOCK``); bounds memory.
     explosion_threshold : a path whose trace(V) passes it is frozen and flagged as exploded.
     progress : True, False, or None (a bar on stderr for runs over ~2 s when stderr is a tty).
+    noise : "gaussian" (default) or "rademacher" (``scheme="euler"`` only).  "rademacher" is the
+        *simplified weak Euler scheme* (Kloeden & Platen 1992, §14.1): each standard normal of the
+        step is replaced by an independent sign ±1, which has the same first three moments, so the
+        scheme keeps weak order 1 — laws and expectations E[f(V_T)] converge at rate Δt, as with
+        Gaussian increments — but its paths are not Brownian paths and do not converge path-wise
+        (no strong order): use it for distributions and expectations, not for pathwise coupling.
+        As with Gaussian Euler, V can leave the PSD cone near singular states; those path-steps are
+        repaired by projection and counted in ``projections``.  It is several times cheaper:
+        64 signs come from one 64-bit random word (see :mod:`solvers.random_increments`).
+    backend : "numpy" (default, the reference) or "numba": the Euler step for m = 1, 2 compiled
+        with numba (:mod:`solvers.compiled_euler`; needs ``pip install numba``), its drift
+        generated from ``sde.drift_expr``.  Same random numbers, same arithmetic: for a seed the
+        result equals the NumPy backend's up to floating-point rounding.  The first call per
+        SDE compiles (about a second).
 
     Returns
     -------
@@ -166,6 +189,12 @@ def simulate_sde(sde, V0, T, *, steps, paths, seed=None, save_at=None, scheme="e
     steps, paths, T = int(steps), int(paths), float(T)
     scheme_obj = get_scheme(scheme)
     V0 = validate_covariance(V0, paths)
+    check_noise(noise)
+    if noise not in getattr(scheme_obj, "noises", ("gaussian",)):
+        raise InputError(f"noise={noise!r} is available for scheme='euler' only (a weak scheme); "
+                         f"use noise='gaussian' with scheme={scheme_obj.name!r}")
+    if backend not in BACKENDS:
+        raise InputError(f"backend must be one of {list(BACKENDS)}, got {backend!r}")
     if int(workers) != workers or workers < 1:
         raise InputError(f"workers must be a positive integer, got {workers}")
     if not explosion_threshold > 0:
@@ -175,6 +204,14 @@ def simulate_sde(sde, V0, T, *, steps, paths, seed=None, save_at=None, scheme="e
         raise InputError(f"chunk must be a positive number of paths, got {chunk}")
     chunk = -(-chunk // BLOCK) * BLOCK
     idx, save_times = save_indices(save_at, T, steps)
+    m = V0.shape[-1]
+    kernel = None
+    if backend == "numba":
+        if scheme_obj.name != "euler":
+            raise InputError(f"backend='numba' compiles the Euler scheme only; use backend='numpy' "
+                             f"for scheme={scheme_obj.name!r}")
+        from .compiled_euler import compiled_euler_kernel
+        kernel = compiled_euler_kernel(sde, m)       # compiled now, before any fork
     seq = as_seed_sequence(seed)
     n_blocks = -(-paths // BLOCK)
     streams = seq.spawn(n_blocks)
@@ -185,9 +222,8 @@ def simulate_sde(sde, V0, T, *, steps, paths, seed=None, save_at=None, scheme="e
         start, stop = first * BLOCK, min(last * BLOCK, paths)
         V0_chunk = V0[start:stop] if V0.shape[0] > 1 else V0
         tasks.append(_ChunkTask(start, stop, V0_chunk, streams[first:last], T, steps, idx,
-                                explosion_threshold, scheme_obj))
+                                explosion_threshold, scheme_obj, noise))
 
-    m = V0.shape[-1]
     V = np.empty((paths, m, m))
     saved = None if idx is None else np.empty((paths, len(idx), m, m))
     exploded = np.zeros(paths, dtype=bool)
@@ -206,9 +242,9 @@ def simulate_sde(sde, V0, T, *, steps, paths, seed=None, save_at=None, scheme="e
     workers = int(workers)
     if workers == 1 or len(tasks) == 1:
         for task in tasks:
-            collect(task, _run_chunk(task, sde, bar))
+            collect(task, _run_chunk(task, sde, kernel, bar))
     else:
-        with _worker_pool(sde, min(workers, len(tasks))) as pool:
+        with _worker_pool(sde, kernel, min(workers, len(tasks))) as pool:
             futures = [(task, pool.submit(_run_chunk_in_worker, task)) for task in tasks]
             for task, fut in futures:
                 collect(task, fut.result())
@@ -216,14 +252,17 @@ def simulate_sde(sde, V0, T, *, steps, paths, seed=None, save_at=None, scheme="e
     bar.close()
 
     frac = float(np.mean(exploded))
-    message = (f"{paths} paths, {steps} steps of dt = {T / steps:.3g} ({scheme_obj.name}): "
+    label = scheme_obj.name + ("" if noise == "gaussian" else f", {noise} noise") + \
+        ("" if backend == "numpy" else f", {backend}")
+    message = (f"{paths} paths, {steps} steps of dt = {T / steps:.3g} ({label}): "
                f"{frac:.2%} exploded by T = {T:g}")
     if projections:
         message += f"; {projections} path-steps projected onto PSD (try more steps)"
     return SDEResult(V=V, saved=saved, save_at=save_times, exploded=exploded,
                      explosion_time=explosion_time, projections=projections, T=T, steps=steps,
                      paths=paths, scheme=scheme_obj.name, seed=seq.entropy, workers=workers,
-                     chunk=chunk, explosion_threshold=float(explosion_threshold), message=message)
+                     chunk=chunk, explosion_threshold=float(explosion_threshold), noise=noise,
+                     backend=backend, message=message)
 
 
 @dataclass
@@ -237,6 +276,7 @@ class _ChunkTask:
     save_idx: np.ndarray | None
     threshold: float
     scheme: object
+    noise: str
 
 
 @dataclass
@@ -248,22 +288,23 @@ class _ChunkOutput:
     projections: int
 
 
-def _run_chunk(task: _ChunkTask, sde, bar=None) -> _ChunkOutput:
-    """Step one chunk of paths from 0 to T."""
+def _run_chunk(task: _ChunkTask, sde, kernel=None, bar=None) -> _ChunkOutput:
+    """Step one chunk of paths from 0 to T (``kernel``: the compiled Euler step, or None for NumPy)."""
     P = task.stop - task.start
     m = task.V0.shape[-1]
     dt = task.T / task.steps
-    scheme = task.scheme
-    k = scheme.normal_count(m)
     gens = [np.random.Generator(np.random.PCG64(s)) for s in task.streams]
     slices = [slice(i * BLOCK, min((i + 1) * BLOCK, P)) for i in range(len(gens))]
-    z = np.empty((k, P))
-    V = np.array(np.broadcast_to(task.V0, (P, m, m)))
+    V0 = np.broadcast_to(task.V0, (P, m, m))
+    if kernel is None:
+        state = _NumpySteps(task.scheme, sde.drift, V0, task.noise, dt, task.threshold)
+    else:
+        from .compiled_euler import CompiledEulerSteps
+        state = CompiledEulerSteps(kernel, V0, task.noise, sde.drift, dt, task.threshold, BLOCK)
     frozen = np.zeros((P, m, m))
     exploded = np.zeros(P, dtype=bool)
     explosion_time = np.full(P, np.inf)
     projections = 0
-    eye = np.eye(m)
     saved = None
     save_slots = {}
     if task.save_idx is not None:
@@ -272,33 +313,62 @@ def _run_chunk(task: _ChunkTask, sde, bar=None) -> _ChunkOutput:
             save_slots.setdefault(int(n), []).append(j)
     if 0 in save_slots:
         for j in save_slots[0]:
-            saved[:, j] = V
+            saved[:, j] = V0
     report_every = max(1, 2_000_000 // P)
     for n in range(1, task.steps + 1):
-        for gen, sl in zip(gens, slices):
-            for j in range(k):
-                gen.standard_normal(out=z[j, sl])
-        V, failed = scheme.step(V, sde.drift, dt, z)
-        if failed.any():
+        failed, may_cross = state.step(gens, slices)
+        if failed is not None and failed.any():
             projections += int(np.count_nonzero(failed & ~exploded))
-        trace = np.trace(V, axis1=1, axis2=2)
-        if not trace.max() <= task.threshold:          # nan-safe: a nan max fails the test
-            crossed = ~(trace <= task.threshold)
+        if may_cross:
+            V = state.matrices()
+            crossed = ~(np.trace(V, axis1=1, axis2=2) <= task.threshold)     # nan counts as crossed
             new = crossed & ~exploded
             frozen[new] = V[new]
             explosion_time[new] = n * dt
             exploded |= new
-            V[crossed] = eye        # keeps frozen paths' working copies finite and cheap
+            state.reset(crossed)    # keeps frozen paths' working copies finite and cheap
         if n in save_slots:
-            snapshot = _psd_state(V, exploded, frozen)
+            snapshot = _psd_state(state.matrices(), exploded, frozen)
             for j in save_slots[n]:
                 saved[:, j] = snapshot
         if bar is not None and n % report_every == 0:
             bar.update(P * report_every)
     if bar is not None:
         bar.update(P * (task.steps % report_every))
-    return _ChunkOutput(V=_psd_state(V, exploded, frozen), saved=saved, exploded=exploded,
+    return _ChunkOutput(V=_psd_state(state.matrices(), exploded, frozen), saved=saved, exploded=exploded,
                         explosion_time=explosion_time, projections=projections)
+
+
+class _NumpySteps:
+    """The state of one chunk of paths under a NumPy scheme (the reference backend)."""
+
+    def __init__(self, scheme, drift, V0, noise, dt, threshold):
+        P, m = V0.shape[0], V0.shape[-1]
+        self.scheme, self.drift, self.dt, self.threshold = scheme, drift, dt, threshold
+        self.V = np.array(V0)
+        self.z = np.empty((scheme.normal_count(m), P))
+        self.words = None
+        if noise == "rademacher":
+            self.words = np.zeros((-(-P // BLOCK), sign_word_count(self.z.shape[0], BLOCK)), dtype=np.uint64)
+        self.eye = np.eye(m)
+
+    def step(self, gens, slices):
+        """One step of every path.  Returns (failed (P,) bool, whether a trace may have passed
+        the threshold)."""
+        if self.words is None:
+            draw_normals(gens, slices, self.z)
+        else:
+            draw_sign_words(gens, slices, self.z.shape[0], self.words)
+            signs_from_words(self.words, slices, self.z)
+        self.V, failed = self.scheme.step(self.V, self.drift, self.dt, self.z)
+        top = np.trace(self.V, axis1=1, axis2=2).max()
+        return failed, not top <= self.threshold          # nan-safe: a nan max fails the test
+
+    def matrices(self):
+        return self.V
+
+    def reset(self, rows):
+        self.V[rows] = self.eye
 
 
 def _psd_state(V, exploded, frozen):
@@ -316,19 +386,21 @@ def _psd_state(V, exploded, frozen):
 
 # ---------------------------------------------------------------- processes
 _FORKED_SDE = None
+_FORKED_KERNEL = None
 
 
-def _worker_pool(sde, workers):
-    """A process pool whose children inherit ``sde`` by fork (lambdified closures do not pickle)."""
-    global _FORKED_SDE
+def _worker_pool(sde, kernel, workers):
+    """A process pool whose children inherit ``sde`` and the compiled ``kernel`` by fork
+    (lambdified closures and numba functions do not pickle)."""
+    global _FORKED_SDE, _FORKED_KERNEL
     if "fork" not in multiprocessing.get_all_start_methods():
         raise InputError("workers > 1 needs the 'fork' start method, not available here; use workers=1")
-    _FORKED_SDE = sde
+    _FORKED_SDE, _FORKED_KERNEL = sde, kernel
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
 
 
 def _run_chunk_in_worker(task):
-    return _run_chunk(task, _FORKED_SDE)
+    return _run_chunk(task, _FORKED_SDE, _FORKED_KERNEL)
 
 
 # ---------------------------------------------------------------- progress

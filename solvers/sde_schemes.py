@@ -12,7 +12,8 @@ needs for the increment dG.
 Schemes
 -------
 ``euler``  Euler–Maruyama with the exact symmetric noise L S Lᵀ (S = (dG + dGᵀ)/sqrt 2):
-           weak order 1, strong order 1/2.
+           weak order 1, strong order 1/2.  Driven by ±1 signs instead of normals it is the
+           simplified weak Euler scheme (Kloeden & Platen §14.1): weak order 1, no strong order.
 ``lie``    Geometric (Lie-group) Euler.  With V = L Lᵀ, the zero-drift SDE is solved by
            V = L Lᵀ with dL = L (dH − (m/4) I dt), H = G/sqrt 2 (Itô), because then
            dV = L (dH + dHᵀ) Lᵀ + L dH dHᵀ Lᵀ − (m/2) V dt = L S Lᵀ.  In Stratonovich form
@@ -48,6 +49,9 @@ class EulerMaruyama:
     name: str = "euler"
     weak_order: float = 1.0
     strong_order: float = 0.5
+    #: increments it accepts (:mod:`solvers.random_increments`); with "rademacher" it is the
+    #: simplified weak Euler scheme: weak order 1, no strong order (Kloeden & Platen §14.1).
+    noises: tuple = ("gaussian", "rademacher")
 
     @staticmethod
     def normal_count(m: int) -> int:
@@ -59,7 +63,8 @@ class EulerMaruyama:
         return np.moveaxis(goe_normals_from_brownian(dG, dt), -1, 0)
 
     def step(self, V, drift, dt: float, z):
-        """One step.  V (P, m, m) PSD, z (m(m+1)/2, P).  Returns (V_new, failed (P,) bool)."""
+        """One step.  V (P, m, m) PSD, z (m(m+1)/2, P) standard normals or, for the weak scheme,
+        independent signs ±1.  Returns (V_new, failed (P,) bool)."""
         if V.shape[-1] == 2:
             return _euler_step_2x2(V, drift, dt, z)
         B = drift(V)
@@ -129,6 +134,7 @@ class LieEuler:
     name: str = "lie"
     weak_order: float = 1.0
     strong_order: float = 0.5          # 1.0 for m = 1 (commutative noise)
+    noises: tuple = ("gaussian",)
 
     @staticmethod
     def normal_count(m: int) -> int:
