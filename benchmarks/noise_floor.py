@@ -2,7 +2,9 @@
 
 Shaped tanh (a = 1), m = 2, 100,000 paths. The floor of any Monte Carlo step is drawing its
 m(m+1)/2 = 3 standard normals (the symmetric noise, SPEC §1); the target is a whole
-``simulate_sde`` Euler path-step within 1.5× of that. The baseline is the plain vectorised
+``simulate_sde`` Euler path-step within 1.5× of that (met by the compiled ``backend="numba"``, whose
+fused step costs a few ns on top of the normals). The weak scheme (``noise="rademacher"``) replaces
+the normals by signs ±1, 64 per random 64-bit word; its floor is drawing those words. The baseline is the plain vectorised
 NumPy Euler–Maruyama step a user would write from SPEC §1: ``np.linalg.cholesky``, an m×m
 matrix G of iid N(0, dt) (m² normals) and (L G Lᵀ + (L G Lᵀ)ᵀ)/sqrt(2), with the same drift;
 and the same written elementwise for m = 2 (closed-form Cholesky, still m² normals).
@@ -66,9 +68,11 @@ def run(quick: bool) -> BenchmarkReport:
     report = BenchmarkReport(NUMBER, "noise_floor", TITLE)
     try:
         from solvers.covariance_sde import simulate_sde
+        from solvers.random_increments import sign_word_count
     except ImportError as exc:
         report.skipped = f"solvers.covariance_sde.simulate_sde is not available yet ({exc})"
         return report
+    from solvers.compiled_euler import numba_available
     sde = derive_sde("tanh")
     steps = 20 if quick else 100
     repeat = 3 if quick else 5
@@ -77,45 +81,68 @@ def run(quick: bool) -> BenchmarkReport:
 
     rng = np.random.default_rng(0)
     z = np.empty((k, PATHS))
+    words = sign_word_count(k, PATHS)
 
     def normals_only():
         for _ in range(steps):
             rng.standard_normal(out=z)
 
-    floor = time_call(normals_only, repeat=repeat)
-    euler = time_call(lambda: simulate_sde(sde, V0, steps * DT, steps=steps, paths=PATHS, seed=1,
-                                           scheme="euler", progress=False), repeat=repeat)
-    lie = time_call(lambda: simulate_sde(sde, V0, steps * DT, steps=steps, paths=PATHS, seed=1,
-                                         scheme="lie", progress=False), repeat=max(2, repeat - 2))
-    plain = time_call(lambda: plain_euler(sde, V0, steps * DT, steps=steps, paths=PATHS, seed=1),
-                      repeat=repeat)
-    plain2 = time_call(lambda: plain_euler_2x2(sde, V0, steps * DT, steps=steps, paths=PATHS, seed=1),
-                       repeat=repeat)
-    per = {name: t.best / path_steps for name, t in
-           (("floor", floor), ("euler", euler), ("lie", lie), ("plain", plain),
-                                                ("plain2", plain2))}
+    def sign_bits_only():
+        for _ in range(steps):
+            rng.bit_generator.random_raw(words)
+
+    def simulate(noise, backend, scheme="euler"):
+        return lambda: simulate_sde(sde, V0, steps * DT, steps=steps, paths=PATHS, seed=1, scheme=scheme,
+                                    noise=noise, backend=backend, progress=False)
+
+    timings = {"floor": time_call(normals_only, repeat=repeat),
+               "bits": time_call(sign_bits_only, repeat=repeat),
+               "euler": time_call(simulate("gaussian", "numpy"), repeat=repeat),
+               "euler_signs": time_call(simulate("rademacher", "numpy"), repeat=repeat),
+               "lie": time_call(simulate("gaussian", "numpy", "lie"), repeat=max(2, repeat - 2)),
+               "plain": time_call(lambda: plain_euler(sde, V0, steps * DT, steps=steps, paths=PATHS, seed=1),
+                                  repeat=repeat),
+               "plain2": time_call(lambda: plain_euler_2x2(sde, V0, steps * DT, steps=steps, paths=PATHS,
+                                                           seed=1), repeat=repeat)}
+    if numba_available():
+        timings["numba"] = time_call(simulate("gaussian", "numba"), repeat=repeat)
+        timings["numba_signs"] = time_call(simulate("rademacher", "numba"), repeat=repeat)
+    else:
+        report.skipped = "numba not installed (pip install numba, or the `fast` extra): compiled rows skipped"
+    per = {name: t.best / path_steps for name, t in timings.items()}
+    labels = [("floor", "draw 3 normals alone (Gaussian floor)", "floor"),
+              ("bits", "draw 3 sign bits alone (Rademacher floor, random_raw)", "bits"),
+              ("euler", "simulate_sde euler, gaussian, numpy (default)", "floor"),
+              ("numba", "simulate_sde euler, gaussian, numba", "floor"),
+              ("euler_signs", "simulate_sde euler, rademacher, numpy", "bits"),
+              ("numba_signs", "simulate_sde euler, rademacher, numba", "bits"),
+              ("lie", "simulate_sde lie, numpy", "floor"),
+              ("plain", "plain numpy Euler, np.linalg (baseline)", "floor"),
+              ("plain2", "plain numpy Euler, elementwise 2×2, 4 normals", "floor")]
     print(f"  tanh, m = 2, {PATHS:,} paths, {steps} steps of dt = {DT:g}; per path-step (best of repeats):")
-    print_table(["what", "ns / path-step", "× noise floor", "noise"],
-                [["draw 3 normals alone (floor)", f"{per['floor'] * 1e9:.1f}", "1", f"±{floor.spread:.0%}"],
-                 ["simulate_sde euler", f"{per['euler'] * 1e9:.1f}", f"{per['euler'] / per['floor']:.2f}",
-                  f"±{euler.spread:.0%}"],
-                 ["simulate_sde lie", f"{per['lie'] * 1e9:.1f}", f"{per['lie'] / per['floor']:.2f}",
-                  f"±{lie.spread:.0%}"],
-                 ["plain numpy Euler, np.linalg (baseline)", f"{per['plain'] * 1e9:.1f}",
-                  f"{per['plain'] / per['floor']:.2f}", f"±{plain.spread:.0%}"],
-                 ["plain numpy Euler, elementwise 2×2, 4 normals", f"{per['plain2'] * 1e9:.1f}",
-                  f"{per['plain2'] / per['floor']:.2f}", f"±{plain2.spread:.0%}"]])
+    print_table(["what", "ns / path-step", "× its noise floor", "noise"],
+                [[label, f"{per[key] * 1e9:.1f}", f"{per[key] / per[floor]:.2f}", f"±{timings[key].spread:.0%}"]
+                 for key, label, floor in labels if key in per])
     ns = lambda key: f"{per[key] * 1e9:.1f} ns"   # noqa: E731
+    best = "numba" if "numba" in per else "euler"
     report.ratios.append(Ratio(
-        "Euler path-step / its 3 normals (100k paths, m = 2)", per["euler"] / per["floor"],
-        f"{ns('euler')} vs {ns('floor')} per path-step (±{euler.spread:.0%}, ±{floor.spread:.0%})",
+        f"Gaussian Euler path-step ({'numba' if best == 'numba' else 'numpy'}) / its 3 normals "
+        "(100k paths, m = 2)", per[best] / per["floor"],
+        f"{ns(best)} vs {ns('floor')} per path-step (±{timings[best].spread:.0%}, ±{timings['floor'].spread:.0%})",
         at_most(1.5)))
     report.ratios.append(Ratio(
-        "plain numpy Euler (np.linalg) / simulate_sde Euler", per["plain"] / per["euler"],
-        f"{ns('plain')} vs {ns('euler')} per path-step; whole run {format_seconds(euler.best)}"))
+        "Gaussian Euler path-step, numpy backend (default) / its 3 normals", per["euler"] / per["floor"],
+        f"{ns('euler')} vs {ns('floor')} per path-step"))
+    signs = "numba_signs" if "numba_signs" in per else "euler_signs"
     report.ratios.append(Ratio(
-        "plain elementwise 2×2 Euler (4 normals) / simulate_sde Euler", per["plain2"] / per["euler"],
-        f"{ns('plain2')} vs {ns('euler')} per path-step"))
+        "Rademacher (weak) Euler path-step / drawing its 3 sign bits", per[signs] / per["bits"],
+        f"{ns(signs)} vs {ns('bits')} per path-step; vs the 3 normals: {per[signs] / per['floor']:.2f}×"))
+    report.ratios.append(Ratio(
+        "plain numpy Euler (np.linalg) / simulate_sde Euler (numpy, gaussian)", per["plain"] / per["euler"],
+        f"{ns('plain')} vs {ns('euler')} per path-step; whole run {format_seconds(timings['euler'].best)}"))
+    report.ratios.append(Ratio(
+        "plain elementwise 2×2 Euler (4 normals) / simulate_sde Euler (numpy, gaussian)",
+        per["plain2"] / per["euler"], f"{ns('plain2')} vs {ns('euler')} per path-step"))
     return report
 
 
