@@ -45,6 +45,11 @@ def register(sub):
     p.add_argument("--paths", type=int, default=100_000, help="number of paths (default 100000)")
     p.add_argument("--steps", type=int, default=1000, help="time steps (default 1000)")
     p.add_argument("--scheme", default="euler", help="SDE scheme (default euler)")
+    p.add_argument("--noise", choices=("gaussian", "rademacher"), default="gaussian",
+                   help="Brownian increments: gaussian (default) or rademacher signs (weak scheme: "
+                        "laws and expectations, not paths; euler only)")
+    p.add_argument("--backend", choices=("numpy", "numba"), default="numpy",
+                   help="numpy (default, the reference) or numba (compiled Euler, m <= 2; needs the fast extra)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     p.add_argument("--out", default=None, help="save V_T, exploded mask and settings to this .npz")
@@ -109,9 +114,11 @@ def run_simulate(args) -> int:
     V0 = parse_matrix(args.V0)
     sde = _sde_from_args(args)
     result = simulate_sde(sde, V0, args.T, steps=args.steps, paths=args.paths, seed=args.seed,
-                          scheme=args.scheme, workers=args.workers)
+                          scheme=args.scheme, workers=args.workers, noise=args.noise,
+                          backend=args.backend)
     print(f"{sde.activation.name} ({sde.convention}), drift b^ab = {sde.drift_expr}")
-    print(f"T = {args.T:g}, {args.steps} steps ({args.scheme}), {args.paths} paths, seed {args.seed}")
+    print(f"T = {args.T:g}, {args.steps} steps ({args.scheme}, {args.noise} noise, {args.backend}), "
+          f"{args.paths} paths, seed {args.seed}")
     print(f"fraction exploded by T: {result.fraction_exploded:.6g}")
     print(summary_table(result.V, result.exploded))
     if args.out:
