@@ -20,14 +20,8 @@ def parse_matrix(text: str, name: str = "--V0") -> np.ndarray:
     m = len(rows)
     if any(len(r) != m for r in rows):
         raise InputError(f"{name} must be a square matrix like '1,0.3;0.3,1', got {text!r}")
-    V = np.array(rows, dtype=np.float64)
-    if not np.all(np.isfinite(V)):
-        raise InputError(f"{name} has a non-finite entry: {text!r}")
-    if not np.allclose(V, V.T, rtol=0, atol=1e-12):
-        raise InputError(f"{name} must be symmetric, got {text!r}")
-    if np.linalg.eigvalsh(V).min() < -1e-12 * max(1.0, np.abs(V).max()):
-        raise InputError(f"{name} must be positive semi-definite, got {text!r}")
-    return V
+    from solvers.input_validation import symmetric_psd
+    return symmetric_psd(rows, name)
 
 
 def _positive(value, name):

@@ -23,6 +23,7 @@ import numpy as np
 
 from derive.errors import InputError
 
+from .input_validation import seed_sequence, symmetric_psd
 from .random_increments import (check_noise, draw_normals, draw_sign_words, sign_word_count,
                                signs_from_words)
 from .sde_schemes import get_scheme
@@ -91,38 +92,16 @@ class SDEResult:
 
 def as_seed_sequence(seed) -> np.random.SeedSequence:
     """int, None, SeedSequence or Generator -> SeedSequence (a Generator is consumed once)."""
-    if isinstance(seed, np.random.SeedSequence):
-        return seed
-    if isinstance(seed, np.random.Generator):
-        return np.random.SeedSequence(seed.integers(0, 2**63, size=4))
-    if seed is None or isinstance(seed, (int, np.integer)):
-        if seed is not None and seed < 0:
-            raise InputError(f"seed must be a non-negative integer, got {seed}")
-        return np.random.SeedSequence(seed)
-    raise InputError(f"seed must be an int, None, SeedSequence or Generator, got {type(seed).__name__}")
+    return seed_sequence(seed)
 
 
 def validate_covariance(V0, paths: int):
     """V0 (m, m) or (paths, m, m), symmetric PSD float64 -> (paths or 1, m, m) array."""
-    try:
-        V0 = np.array(V0, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError("V0 must be a numeric m×m matrix or a (paths, m, m) array") from None
-    if V0.ndim == 0:
-        V0 = V0.reshape(1, 1)
-    if V0.ndim not in (2, 3) or V0.shape[-1] != V0.shape[-2] or V0.shape[-1] == 0:
+    V0 = symmetric_psd(V0, "V0", stacked=True)
+    if V0.ndim > 3:
         raise InputError(f"V0 must be a square m×m matrix or (paths, m, m), got shape {V0.shape}")
     if V0.ndim == 3 and V0.shape[0] != paths:
         raise InputError(f"V0 holds {V0.shape[0]} matrices but paths = {paths}; give one V0 or one per path")
-    if not np.all(np.isfinite(V0)):
-        raise InputError("V0 has non-finite entries")
-    scale = max(float(np.max(np.abs(V0))), 1e-300)
-    if np.max(np.abs(V0 - np.swapaxes(V0, -1, -2))) > 1e-12 * scale:
-        raise InputError("V0 must be symmetric (V0 = V0ᵀ)")
-    w = np.linalg.eigvalsh(V0)
-    if np.min(w) < -1e-10 * scale:
-        raise InputError(f"V0 must be positive semi-definite; its smallest eigenvalue is {np.min(w):.3g}")
-    V0 = 0.5 * (V0 + np.swapaxes(V0, -1, -2))
     return V0 if V0.ndim == 3 else V0[None]
 
 

@@ -38,6 +38,8 @@ import sympy as sp
 
 from derive import Activation, InputError, X, as_activation
 
+from .input_validation import symmetric_psd
+
 #: Default number of quadrature nodes per dimension (the 2-D rule has degree**2 nodes).
 DEFAULT_DEGREE = 64
 
@@ -233,22 +235,7 @@ def kernel_map(phi, Q, *, degree=None, precision="double", rule=None):
 
 def validate_covariance(Q, name="Q0"):
     """Return Q as float64 (..., m, m) after checking it is finite, symmetric and PSD (InputError)."""
-    try:
-        Q = np.array(Q, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a numeric (m, m) matrix") from None
-    if Q.ndim < 2 or Q.shape[-1] != Q.shape[-2] or Q.shape[-1] == 0:
-        raise InputError(f"{name} must be a square (m, m) matrix (or a stack of them), got shape {Q.shape}")
-    if not np.all(np.isfinite(Q)):
-        raise InputError(f"{name} has non-finite entries")
-    scale = max(float(np.max(np.abs(Q))), np.finfo(float).tiny)
-    if np.max(np.abs(Q - np.swapaxes(Q, -1, -2))) > 1e-12 * scale:
-        raise InputError(f"{name} must be symmetric")
-    Q = (Q + np.swapaxes(Q, -1, -2)) / 2
-    smallest = np.linalg.eigvalsh(Q).min()
-    if smallest < -1e-10 * scale * Q.shape[-1]:
-        raise InputError(f"{name} must be positive semi-definite (smallest eigenvalue {smallest:.3g})")
-    return Q
+    return symmetric_psd(Q, name, stacked=True)
 
 
 def _relu_pairs(qaa, qbb, qab):

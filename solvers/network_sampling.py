@@ -18,6 +18,8 @@ import numpy as np
 
 from derive.errors import InputError
 
+from .input_validation import seed_sequence, symmetric_psd
+
 #: Doubles held at once by one chunk of networks (about 64 MB); sets the default chunk size.
 CHUNK_DOUBLES = 2 ** 23
 
@@ -34,22 +36,7 @@ def check_count(value, name: str, minimum: int) -> int:
 
 def check_symmetric_psd(V, name: str = "V0") -> np.ndarray:
     """V as a float64 (m, m) symmetric positive semi-definite matrix, or InputError."""
-    V = np.array(V, dtype=np.float64)
-    if V.ndim == 0:
-        V = V.reshape(1, 1)
-    if V.ndim != 2 or V.shape[0] != V.shape[1] or V.shape[0] < 1:
-        raise InputError(f"{name} must be a square (m, m) matrix, got shape {V.shape}")
-    if not np.all(np.isfinite(V)):
-        raise InputError(f"{name} has non-finite entries; give a finite symmetric PSD matrix")
-    scale = max(1.0, float(np.max(np.abs(V))))
-    if not np.allclose(V, V.T, rtol=0, atol=1e-12 * scale):
-        raise InputError(f"{name} is not symmetric; give a symmetric matrix (e.g. (V0 + V0.T)/2)")
-    V = (V + V.T) / 2
-    lowest = float(np.linalg.eigvalsh(V)[0])
-    if lowest < -1e-10 * scale:
-        raise InputError(f"{name} is not positive semi-definite (smallest eigenvalue {lowest:.3g}); "
-                         "give a covariance matrix")
-    return V
+    return symmetric_psd(V, name)
 
 
 def input_gram(X, V0, *, V0_name: str = "V0"):
@@ -102,14 +89,7 @@ def select_layers(layers, depth: int) -> np.ndarray:
 # --------------------------------------------------------------------------- random streams
 def root_seed_sequence(seed) -> np.random.SeedSequence:
     """A SeedSequence from an int, a SeedSequence, a Generator (draws from it) or None."""
-    if isinstance(seed, np.random.SeedSequence):
-        return seed
-    if isinstance(seed, np.random.Generator):
-        return np.random.SeedSequence(seed.integers(0, 2 ** 32, size=4, dtype=np.uint64).tolist())
-    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)
-                        and seed >= 0):
-        return np.random.SeedSequence(seed)
-    raise InputError(f"seed must be a non-negative int, a numpy SeedSequence or Generator, got {seed!r}")
+    return seed_sequence(seed)
 
 
 def network_streams(seed, networks: int):
@@ -176,10 +156,24 @@ def _psd_root_2x2(V: np.ndarray) -> np.ndarray:
 
 def rows_with_covariance(G: np.ndarray, V: np.ndarray) -> np.ndarray:
     """Z = G R^T: rows of Z are N(0, V) when rows of G are N(0, I).  G (k, r, m), V (k, m, m)."""
-    return G @ np.swapaxes(psd_root(V), -1, -2)
+    R = psd_root(V)
+    if V.shape[-1] == 2:   # R is lower triangular: two fused multiply-adds instead of a batched matmul
+        Z = np.empty_like(G)
+        np.multiply(G[..., 0], R[:, None, 0, 0], out=Z[..., 0])
+        np.multiply(G[..., 0], R[:, None, 1, 0], out=Z[..., 1])
+        Z[..., 1] += G[..., 1] * R[:, None, 1, 1]
+        return Z
+    return G @ np.swapaxes(R, -1, -2)
 
 
 def gram(P: np.ndarray, scale: float) -> np.ndarray:
     """scale * P^T P for P (k, n, m), symmetrised: (k, m, m)."""
+    if P.shape[-1] == 2:   # three dot products per network, exactly symmetric
+        p0, p1 = P[..., 0], P[..., 1]
+        out = np.empty(P.shape[:-2] + (2, 2))
+        out[..., 0, 0] = np.einsum("kn,kn->k", p0, p0)
+        out[..., 1, 1] = np.einsum("kn,kn->k", p1, p1)
+        out[..., 0, 1] = out[..., 1, 0] = np.einsum("kn,kn->k", p0, p1)
+        return scale * out
     out = scale * (np.swapaxes(P, -1, -2) @ P)
     return (out + np.swapaxes(out, -1, -2)) / 2
