@@ -12,11 +12,47 @@ import sympy as sp
 MODULES = {"numpy": ["scipy", "numpy"], "mpmath": "mpmath"}
 
 
-def scalar_function(expr: sp.Expr, args, backend: str = "numpy"):
-    """``lambdify(args, expr)`` with common-subexpression elimination; numpy results broadcast."""
+def broadcast_friendly(expr: sp.Expr, small=()) -> sp.Expr:
+    """The same expression with every sum ordered so that numbers and terms in the ``small``
+    symbols (arrays that broadcast, e.g. the diagonal (..., m, 1)) are added before full-size ones.
+
+    ``R*(-A - B + 2)`` becomes ``R*((2 - A) - B)``: two full-size passes instead of three.
+    The value is unchanged; only numpy's evaluation order is.
+    """
+    if expr.is_Atom:
+        return expr
+    args = [broadcast_friendly(a, small) for a in expr.args]
+    if expr.is_Add:
+        def rank(term):
+            free = term.free_symbols
+            if not free:
+                return 0
+            for i, group in enumerate(small):
+                if free <= set(group):
+                    return i + 1
+            return len(small) + 1
+        args.sort(key=rank)
+        out = args[0]
+        for term in args[1:]:
+            out = sp.Add(out, term, evaluate=False)
+        return out
+    return expr.func(*args, evaluate=False) if (expr.is_Mul or expr.is_Pow) else expr.func(*args)
+
+
+def scalar_function(expr: sp.Expr, args, backend: str = "numpy", small=()):
+    """``lambdify(args, expr)`` with common-subexpression elimination; numpy results broadcast.
+
+    ``small``: groups of symbols bound to broadcasting (small) arrays, added first in sums.
+    """
     if backend not in MODULES:
         raise ValueError(f"backend must be one of {sorted(MODULES)}, got {backend!r}")
-    f = sp.lambdify(args, expr, modules=MODULES[backend], cse=True)
+    if backend == "numpy" and small:
+        from sympy.printing.numpy import SciPyPrinter
+        printer = SciPyPrinter({"order": "none", "fully_qualified_modules": False})
+        f = sp.lambdify(args, broadcast_friendly(expr, small), modules=MODULES[backend],
+                        printer=printer, cse=True)
+    else:
+        f = sp.lambdify(args, expr, modules=MODULES[backend], cse=True)
     if backend == "mpmath":
         return f
 
@@ -31,7 +67,7 @@ def scalar_function(expr: sp.Expr, args, backend: str = "numpy"):
 
 def pairwise_matrix_function(pairwise, A, B, R):
     """V (..., m, m) -> b(V^aa, V^bb, V^ab) applied to every entry (..., m, m)."""
-    f = scalar_function(pairwise, (A, B, R))
+    f = scalar_function(pairwise, (A, B, R), small=((A,), (B,)))
 
     def drift(V):
         V = np.asarray(V, dtype=np.float64)

@@ -69,7 +69,14 @@ def compiled_euler_kernel(sde, m: int):
         raise InputError(f"the SDE has free parameters {free}; give them values first (sde.subs(...))")
     key = (sp.srepr(expr), m)
     if key not in _KERNELS:
-        kernel = _build_kernel(sp.lambdify((A, B, R), expr, modules="math", cse=True), m)
+        # same evaluation order as the numpy backend's drift (derive.lambdified.broadcast_friendly),
+        # so that both backends round identically
+        from sympy.printing.pycode import PythonCodePrinter
+        from derive.lambdified import broadcast_friendly
+        ordered = broadcast_friendly(expr, ((A,), (B,)))
+        drift = sp.lambdify((A, B, R), ordered, modules="math", cse=True,
+                            printer=PythonCodePrinter({"order": "none", "fully_qualified_modules": False}))
+        kernel = _build_kernel(drift, m)
         k = m * (m + 1) // 2
         kernel(np.ones((k, 1)), np.empty((k, 1)), np.zeros((k, 1)), 1e-3, 1e8)
         _KERNELS[key] = kernel
