@@ -41,17 +41,13 @@ from solvers.finite_mlp import normalising_constant
 from solvers.fokker_planck import correlation_density
 from solvers.gaussian_expectation import gaussian_kernel_map
 
-from .report import CheckReport, pyplot, save_figure
+from .report import KS_ALPHA, CheckReport, ks_critical_value, ks_noise_sd, pyplot, save_figure
 
 V0 = np.array([[1.0, 0.3], [0.3, 1.0]])
 RHO0 = 0.3
 T = 1.0
-KS_ALPHA = 1e-3
 #: Standard errors in every Monte Carlo tolerance.
 Z = 4.0
-#: Standard deviation of the Kolmogorov distribution, sqrt(pi^2/12 - (pi/2) ln(2)^2): the spread
-#: of sqrt(N P / (N + P)) KS between two samples of one law.
-KOLMOGOROV_SD = float(np.sqrt(np.pi ** 2 / 12 - np.pi / 2 * np.log(2) ** 2))
 #: Mean of the Kolmogorov distribution, sqrt(pi/2) ln 2 (the KS noise floor, for the figure).
 KOLMOGOROV_MEAN = float(np.sqrt(np.pi / 2) * np.log(2))
 #: (label, activation, parameters) of the two shaped networks.
@@ -76,19 +72,6 @@ def sizes(quick: bool) -> Sizes:
                      unshaped_width=32, unshaped_networks=2000)
     return Sizes(widths=(16, 32, 64, 128, 256), networks=8000, paths=40000, steps=200,
                  unshaped_width=128, unshaped_networks=4000)
-
-
-def ks_critical_value(n_a: int, n_b: int | None = None, alpha: float = KS_ALPHA) -> float:
-    """KS critical value at level alpha: one-sample (exact, ``scipy.stats.kstwo``) when n_b is None,
-    else two-sample (asymptotic): sqrt(-ln(alpha/2)/2) sqrt((n_a + n_b)/(n_a n_b))."""
-    if n_b is None:
-        return float(stats.kstwo.isf(alpha, n_a))
-    return float(np.sqrt(-np.log(alpha / 2) / 2) * np.sqrt((n_a + n_b) / (n_a * n_b)))
-
-
-def ks_noise_sd(n_a: int, n_b: int) -> float:
-    """Standard deviation of the two-sample KS distance between samples of one law (asymptotic)."""
-    return KOLMOGOROV_SD * np.sqrt(1.0 / n_a + 1.0 / n_b)
 
 
 def correlation(V):

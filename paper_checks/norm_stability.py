@@ -46,7 +46,7 @@ from derive import derive_sde
 from solvers import simulate_mlp
 from solvers.scalar_sdes import simulate_norm
 
-from .covariance_sde import ks_critical_value
+from .report import KS_ALPHA, ks_critical_value
 from .report import CheckReport, pyplot, save_figure
 
 V0 = 1.0
@@ -58,7 +58,6 @@ T_LONG = 10.0
 #: 1 - gammainc(1 + k, 1e3 k) < 1e-300 for the k used here).
 THRESHOLD = 1e3
 Z = 4.0
-KS_ALPHA = 1e-3
 POLYNOMIAL = "x + alpha*x**2 + beta*x**3"
 
 

@@ -8,8 +8,16 @@ stated level, quadrature error estimates), never tuned to make a row pass.
 from __future__ import annotations
 
 import math
+
+import numpy as np
 from dataclasses import dataclass, field
 from pathlib import Path
+
+#: Default level of the KS tests in the checks.
+KS_ALPHA = 1e-3
+#: Standard deviation of the Kolmogorov distribution, sqrt(pi^2/12 - (pi/2) ln(2)^2): the spread
+#: of sqrt(N P / (N + P)) KS between two samples of one law.
+KOLMOGOROV_SD = float(np.sqrt(np.pi ** 2 / 12 - np.pi / 2 * np.log(2) ** 2))
 
 
 @dataclass
@@ -102,3 +110,17 @@ def save_figure(fig, figure_dir, name) -> str | None:
     import matplotlib.pyplot as plt
     plt.close(fig)
     return str(out)
+
+
+def ks_critical_value(n_a: int, n_b: int | None = None, alpha: float = KS_ALPHA) -> float:
+    """KS critical value at level alpha: one-sample (exact, ``scipy.stats.kstwo``) when n_b is None,
+    else two-sample (asymptotic): sqrt(-ln(alpha/2)/2) sqrt((n_a + n_b)/(n_a n_b))."""
+    if n_b is None:
+        from scipy import stats
+        return float(stats.kstwo.isf(alpha, n_a))
+    return float(np.sqrt(-np.log(alpha / 2) / 2) * np.sqrt((n_a + n_b) / (n_a * n_b)))
+
+
+def ks_noise_sd(n_a: int, n_b: int) -> float:
+    """Standard deviation of the two-sample KS distance between samples of one law (asymptotic)."""
+    return KOLMOGOROV_SD * np.sqrt(1.0 / n_a + 1.0 / n_b)
