@@ -47,11 +47,7 @@ def parallel_ceiling(rounds: int, repeat: int):
 def run(quick: bool) -> BenchmarkReport:
     from derive import derive_sde
     report = BenchmarkReport(NUMBER, "cores", TITLE)
-    try:
-        from solvers.covariance_sde import simulate_sde
-    except ImportError as exc:
-        report.skipped = f"solvers.covariance_sde.simulate_sde is not available yet ({exc})"
-        return report
+    from solvers.covariance_sde import simulate_sde
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     sde = derive_sde("tanh")
     steps = 40 if quick else 200        # enough work per process to amortise fork + pickling (~0.16 s)

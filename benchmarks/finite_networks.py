@@ -63,11 +63,7 @@ def run(quick: bool) -> BenchmarkReport:
     report.ratios.append(Ratio(f"growth of that ratio with n (fitted exponent, n = {widths[0]}..{widths[-1]})",
                                growth, "ratio ∝ n^exponent; O(n² m)/O(n m²) predicts 1", unit=""))
 
-    try:
-        from solvers.covariance_sde import simulate_sde
-    except ImportError as exc:
-        report.skipped = f"SDE part: solvers.covariance_sde.simulate_sde is not available yet ({exc})"
-        return report
+    from solvers.covariance_sde import simulate_sde
     from derive import derive_sde
     sde = derive_sde("tanh")
     n = 128

@@ -66,12 +66,8 @@ def plain_euler_2x2(sde, V0, T, *, steps, paths, seed):
 def run(quick: bool) -> BenchmarkReport:
     from derive import derive_sde
     report = BenchmarkReport(NUMBER, "noise_floor", TITLE)
-    try:
-        from solvers.covariance_sde import simulate_sde
-        from solvers.random_increments import sign_word_count
-    except ImportError as exc:
-        report.skipped = f"solvers.covariance_sde.simulate_sde is not available yet ({exc})"
-        return report
+    from solvers.covariance_sde import simulate_sde
+    from solvers.random_increments import sign_word_count
     from solvers.compiled_euler import numba_available
     sde = derive_sde("tanh")
     steps = 20 if quick else 100

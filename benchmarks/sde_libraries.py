@@ -107,11 +107,7 @@ def _time_sdeint(sde, paths, steps, repeat):
 def run(quick: bool) -> BenchmarkReport:
     from derive import derive_sde
     report = BenchmarkReport(NUMBER, "sde_libraries", TITLE)
-    try:
-        from solvers.covariance_sde import simulate_sde
-    except ImportError as exc:
-        report.skipped = f"solvers.covariance_sde.simulate_sde is not available yet ({exc})"
-        return report
+    from solvers.covariance_sde import simulate_sde
     sde = derive_sde("tanh")
     repeat = 2 if quick else 3
     steps = 50 if quick else 200

@@ -59,12 +59,8 @@ def steps_to_accuracy(steps, error, standard_error, order, epsilon=EPSILON):
 def run(quick: bool) -> BenchmarkReport:
     from derive import derive_sde
     report = BenchmarkReport(NUMBER, "time_to_accuracy", TITLE)
-    try:
-        from solvers.covariance_sde import simulate_sde
-        from solvers.richardson import richardson_expectation
-    except ImportError as exc:
-        report.skipped = f"solvers.covariance_sde / solvers.richardson not available yet ({exc})"
-        return report
+    from solvers.covariance_sde import simulate_sde
+    from solvers.richardson import richardson_expectation
     paths = 40_000 if quick else 400_000
     cases = [("tanh", derive_sde("tanh"))]
     if not quick:
