@@ -181,10 +181,11 @@ def classify_norm(norm_drift: sp.Expr) -> NormStability:
     else:
         condition = sp.simplify(lead > 0)
         stationary = sp.simplify(sp.And(lead < 0, p0 > 1))
-        regime = {
+        regions = {
             "explodes": condition,
             "stationary": stationary,
             "vanishes": sp.simplify(sp.And(sp.Not(condition), sp.Not(stationary))),
         }
+        regime = {name: where for name, where in regions.items() if where is not sp.false}
     return NormStability(norm_drift=norm_drift, k=lead, regime=regime,
                          explosion_condition=condition, _p=p)
