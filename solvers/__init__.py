@@ -11,13 +11,14 @@ from .finite_networks import (DeepLinearSamples, MLPSamples, QuantityComparison,
 from .covariance_sde import SDEResult, simulate_sde
 from .fokker_planck import CorrelationDensity, correlation_density
 from .mean_ode import MeanODEResult, solve_mean_ode
+from .richardson import RichardsonEstimate, richardson_expectation
 from .scalar_sdes import CorrelationResult, NormResult, simulate_correlation, simulate_norm
 from .gaussian_expectation import GaussianKernelMap, gaussian_kernel_map, kernel_map
 from .resnet_kernel import KernelResult, resnet_kernel, resnet_kernel_recursion
 
 __all__ = ["simulate_sde", "SDEResult", "simulate_norm", "NormResult", "simulate_correlation",
            "CorrelationResult", "correlation_density", "CorrelationDensity", "solve_mean_ode",
-           "MeanODEResult", "simulate_mlp", "MLPSamples", "normalising_constant", "simulate_resnet", "ResNetSamples",
+           "MeanODEResult", "richardson_expectation", "RichardsonEstimate", "simulate_mlp", "MLPSamples", "normalising_constant", "simulate_resnet", "ResNetSamples",
            "branch_scales", "simulate_deep_linear", "DeepLinearSamples", "compare",
            "SampleComparison", "QuantityComparison", "kernel_map", "gaussian_kernel_map",
            "GaussianKernelMap", "resnet_kernel", "resnet_kernel_recursion", "KernelResult"]
