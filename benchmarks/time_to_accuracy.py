@@ -13,10 +13,25 @@ statistical error, so only the bias matters): N(ε) is the first N whose error i
 C/N² (Richardson) from the finest level. Seconds = N(ε) × the measured cost per step
 (``simulate_sde`` Euler per path-step at N = 128; ``richardson_expectation`` per path per base
 step at N = 32, which runs 3N Euler steps on 2N steps of noise). Target: Richardson ≥ 5× faster than Euler.
+
+The Lie scheme and the law of ρ_T come from a second, coupled run (:func:`coupled_final_states`):
+one matrix Brownian motion G (iid N(0, dt) entries) per path drives Euler (through
+``normals_from_brownian``, the symmetric part of dG) and Lie (all of dG) at N = 4 … 64 steps and
+Euler at N_ref = 256 and 512, the coarse increments being sums of the fine ones. Its references,
+on the same paths: 2 f(Y^512) - f(Y^256) for the expectations (Lie rows) and the Euler law at
+N_ref = 512 for ρ_T. The law error is the two-sample KS distance sup |F_N - F_ref| of the sampled
+ρ_T; on coupled samples its Monte Carlo noise is below that of independent samples of that size,
+whose mean sqrt(pi/2) ln 2 sqrt(2/P) (the KS noise floor) is printed; the Euler reference's own
+law error is about 1/8 of Euler's at N = 64 (weak order 1). Richardson extrapolation applies to expectations,
+not to laws, so it has no KS row; the 1e-3 target is on expectations.
+Figure (with matplotlib): |error| vs seconds per 10^5 paths, log-log, one panel per quantity,
+saved as benchmarks/figures/time_to_accuracy.png.
 """
 from __future__ import annotations
 
 import numpy as np
+
+from pathlib import Path
 
 from .report import BenchmarkReport, Ratio, at_least, print_table
 from .timing import format_seconds, time_call
@@ -28,6 +43,12 @@ V0 = np.array([[1.0, 0.3], [0.3, 1.0]])
 T = 1.0
 BASE_STEPS = (4, 8, 16, 32, 64)
 QUANTITIES = ("E[V11_T]", "E[V12_T]", "E[rho_T]")
+LAW = "law of rho_T (KS)"
+LAW_STEPS = (256, 512)            # Euler reference levels of the coupled run (N_ref = 512)
+FIGURE = Path(__file__).resolve().parent / "figures" / "time_to_accuracy.png"
+#: Mean of the Kolmogorov distribution, sqrt(pi/2) ln 2: sqrt(P/2) KS between two independent
+#: samples of size P of one law averages this (the KS noise floor).
+KOLMOGOROV_MEAN = float(np.sqrt(np.pi / 2) * np.log(2))
 
 
 def quantities(V):
@@ -36,6 +57,49 @@ def quantities(V):
     with np.errstate(invalid="ignore", divide="ignore"):
         rho = np.where(scale > 0, np.clip(V[:, 0, 1] / np.where(scale > 0, scale, 1.0), -1.0, 1.0), 0.0)
     return np.stack([V[:, 0, 0], V[:, 0, 1], rho], axis=1)
+
+
+def coupled_final_states(sde, schemes, *, paths, seed, chunk=10_000):
+    """V_T for each (scheme name, N) in ``schemes``, all driven by one matrix Brownian path per sample.
+
+    G has iid N(0, dt) entries on the finest grid; the increment of a coarse step is the sum of the
+    fine increments inside it, turned into the scheme's normals by ``scheme.normals_from_brownian``
+    (Euler: the symmetric part of dG, SPEC §1; Lie: all of dG). Euler finals are projected onto the
+    PSD cone (eigenvalue clipping), as ``simulate_sde`` reports them. Returns {(name, N): (P, m, m)}.
+    """
+    from solvers.sde_schemes import get_scheme
+    from solvers.symmetric_noise import project_psd
+    finest = max(n for _, n in schemes)
+    coarsest = min(n for _, n in schemes)
+    if any(finest % n for _, n in schemes):
+        raise ValueError(f"every step count must divide the finest, {finest}")
+    m, per = V0.shape[-1], finest // coarsest
+    rng = np.random.default_rng(seed)
+    out = {key: [] for key in schemes}
+    for start in range(0, paths, chunk):
+        P = min(chunk, paths - start)
+        states = {key: np.array(np.broadcast_to(V0, (P, m, m))) for key in schemes}
+        for _ in range(coarsest):
+            fine = rng.standard_normal((per, P, m, m)) * np.sqrt(T / finest)
+            for (name, n) in schemes:
+                scheme, dt = get_scheme(name), T / n
+                increments = fine.reshape(n // coarsest, per * coarsest // n, P, m, m).sum(axis=1)
+                for dG in increments:
+                    states[name, n], _ = scheme.step(states[name, n], sde.drift, dt,
+                                                     scheme.normals_from_brownian(dG, dt))
+        for (name, n), V in states.items():
+            if not np.all(np.isfinite(V)):
+                raise FloatingPointError(f"{name} N = {n} produced non-finite states")
+            out[name, n].append(project_psd(V) if name == "euler" else V)
+    return {key: np.concatenate(parts) for key, parts in out.items()}
+
+
+def ks_distance(a, b):
+    """Two-sample Kolmogorov–Smirnov distance sup_x |F_a(x) - F_b(x)| of two 1-d samples."""
+    a, b = np.sort(a), np.sort(b)
+    grid = np.concatenate([a, b])
+    return float(np.max(np.abs(np.searchsorted(a, grid, side="right") / a.size
+                               - np.searchsorted(b, grid, side="right") / b.size)))
 
 
 def steps_to_accuracy(steps, error, standard_error, order, epsilon=EPSILON):
@@ -62,6 +126,7 @@ def run(quick: bool) -> BenchmarkReport:
     from solvers.covariance_sde import simulate_sde
     from solvers.richardson import richardson_expectation
     paths = 40_000 if quick else 400_000
+    law_paths = 20_000 if quick else 100_000
     cases = [("tanh", derive_sde("tanh"))]
     if not quick:
         cases.append(("relu-like (c+ = 0, c- = -1)", derive_sde("relu", c_plus=0, c_minus=-1)))
@@ -69,30 +134,60 @@ def run(quick: bool) -> BenchmarkReport:
     # cost per step, measured in this run at the finest step counts of the study (a coarse Euler step
     # is slower: it leaves the PSD cone more often and is repaired), m = 2, 20,000 paths
     probe_paths, euler_steps, richardson_steps = 20_000, 2 * BASE_STEPS[-1], BASE_STEPS[-2]
-    euler_cost = time_call(lambda: simulate_sde(cases[0][1], V0, T, steps=euler_steps, paths=probe_paths,
-                                                seed=1, progress=False),
-                           repeat=3).best / (probe_paths * euler_steps)
+    cost = {}
+    for scheme in ("euler", "lie"):
+        cost[scheme] = time_call(lambda: simulate_sde(cases[0][1], V0, T, steps=euler_steps, paths=probe_paths,
+                                                      seed=1, scheme=scheme, progress=False),
+                                 repeat=3).best / (probe_paths * euler_steps)
+    euler_cost, lie_cost = cost["euler"], cost["lie"]
     richardson_cost = time_call(lambda: richardson_expectation(cases[0][1], V0, T, quantities,
                                                                steps=richardson_steps, paths=probe_paths,
                                                                seed=1),
                                 repeat=3).best / (probe_paths * richardson_steps)
     print(f"  cost per path per step: Euler (simulate_sde, N = {euler_steps}) {euler_cost * 1e9:.0f} ns; "
+          f"Lie (simulate_sde, scheme='lie', N = {euler_steps}) {lie_cost * 1e9:.0f} ns "
+          f"({lie_cost / euler_cost:.2f}× Euler); "
           f"Richardson (richardson_expectation, N = {richardson_steps}, per base step) "
           f"{richardson_cost * 1e9:.0f} ns ({richardson_cost / euler_cost:.2f}× Euler)")
 
+    curves = {}       # label -> {quantity -> {scheme -> (seconds, |error|, standard error)}}
     for label, sde in cases:
         result = richardson_expectation(sde, V0, T, quantities, steps=list(BASE_STEPS), paths=paths, seed=7)
-        print(f"  {label}: {paths:,} paths, reference R({BASE_STEPS[-1]}); error ± standard error:")
+        law = _law_and_lie(sde, law_paths)
+        floor = KOLMOGOROV_MEAN * np.sqrt(2.0 / law_paths)
+        print(f"  {label}: {paths:,} paths, reference R({BASE_STEPS[-1]}); Lie rows and the law of rho_T "
+              f"from {law_paths:,} coupled paths against Euler N_ref = {LAW_STEPS[-1]} on the same paths "
+              f"(KS noise floor, the mean KS of two independent samples of that size of one law: {floor:.1e}; "
+              "coupled samples are less noisy; the reference's own law error is about 1/8 of Euler N = 64's); "
+              "error ± standard error:")
         rows = []
         for j, n in enumerate(result.euler_steps):
+            ks = f"{law['euler'][n][0]:.2e}" if n in law["euler"] else ""
             rows.append([f"Euler N = {n}", f"{format_seconds(n * euler_cost * 1e5)}"]
                         + [f"{result.euler_deviation[j, q]:+.2e} ± {result.euler_deviation_standard_error[j, q]:.0e}"
-                           for q in range(len(QUANTITIES))])
+                           for q in range(len(QUANTITIES))] + [ks])
+        for n in BASE_STEPS:
+            ks, mean, se = law["lie"][n]
+            rows.append([f"Lie N = {n}", f"{format_seconds(n * lie_cost * 1e5)}"]
+                        + [f"{mean[q]:+.2e} ± {se[q]:.0e}" for q in range(len(QUANTITIES))] + [f"{ks:.2e}"])
         for i, n in enumerate(result.steps[:-1]):
             rows.append([f"Richardson N = {n}", f"{format_seconds(n * richardson_cost * 1e5)}"]
                         + [f"{result.deviation[i, q]:+.2e} ± {result.deviation_standard_error[i, q]:.0e}"
-                           for q in range(len(QUANTITIES))])
-        print_table(["scheme", "s / 10^5 paths", *QUANTITIES], rows)
+                           for q in range(len(QUANTITIES))] + ["n/a: expectations only"])
+        print_table(["scheme", "s / 10^5 paths", *QUANTITIES, LAW + ", no target"], rows)
+
+        curves[label] = {name: {
+            "Euler": (result.euler_steps * euler_cost * 1e5, np.abs(result.euler_deviation[:, q]),
+                      result.euler_deviation_standard_error[:, q]),
+            "Lie": (np.array(BASE_STEPS) * lie_cost * 1e5, np.abs([law["lie"][n][1][q] for n in BASE_STEPS]),
+                    np.array([law["lie"][n][2][q] for n in BASE_STEPS])),
+            "Richardson": (result.steps[:-1] * richardson_cost * 1e5, np.abs(result.deviation[:-1, q]),
+                           result.deviation_standard_error[:-1, q])} for q, name in enumerate(QUANTITIES)}
+        curves[label][LAW] = {
+            "Euler": (np.array(BASE_STEPS) * euler_cost * 1e5, np.array([law["euler"][n][0] for n in BASE_STEPS]),
+                      None),
+            "Lie": (np.array(BASE_STEPS) * lie_cost * 1e5, np.array([law["lie"][n][0] for n in BASE_STEPS]), None),
+            "floor": floor}
         for q, name in enumerate(QUANTITIES):
             n_euler, how_euler = steps_to_accuracy(result.euler_steps, result.euler_deviation[:, q],
                                                    result.euler_deviation_standard_error[:, q], 1)
@@ -109,9 +204,82 @@ def run(quick: bool) -> BenchmarkReport:
             report.ratios.append(Ratio(f"{label} {name}: Euler / Richardson time to weak error 1e-3", ratio,
                                        f"Euler N ≈ {n_euler:.0f} ({how_euler}) vs Richardson N ≈ {n_rich:.0f} "
                                        f"({how_rich}); {paths:,} paths", at_least(5)))
-    print("  (the 'lie' scheme has weak order 1 like Euler and costs more per step (benchmark 3), "
-          "so it is not faster to a given weak error)")
+        n = BASE_STEPS[-1]
+        report.ratios.append(Ratio(
+            f"{label} law of rho_T: KS distance to Euler N_ref = {LAW_STEPS[-1]}, Euler N = {n}",
+            law["euler"][n][0],
+            f"Lie N = {n}: {law['lie'][n][0]:.2e}; {law_paths:,} coupled paths, KS noise floor "
+            f"(independent samples) {floor:.1e}; no target (the 1e-3 target is on expectations; "
+            "Richardson applies to expectations, not laws)", None, unit=""))
+    print("  (Lie has weak order 1 like Euler and costs more per step, so it is not faster to a given "
+          "weak error; Richardson applies to expectations, not to the law of rho_T)")
+    _plot(curves)
     return report
+
+
+def _law_and_lie(sde, law_paths):
+    """From one coupled run: {"euler": {N: (KS,)}, "lie": {N: (KS, mean error (3,), standard error (3,))}}.
+
+    KS is the distance of the ρ_T sample at N to the Euler ρ_T sample at N_ref = LAW_STEPS[-1] on the
+    same paths; Lie's expectation errors are against 2 f(Y^512) - f(Y^256), path by path.
+    """
+    schemes = [(name, n) for name in ("euler", "lie") for n in BASE_STEPS] + [("euler", n) for n in LAW_STEPS]
+    finals = coupled_final_states(sde, schemes, paths=law_paths, seed=11)
+    fine, finer = quantities(finals["euler", LAW_STEPS[0]]), quantities(finals["euler", LAW_STEPS[1]])
+    reference = 2 * finer - fine
+    out = {"euler": {}, "lie": {}}
+    for (name, n), V in finals.items():
+        values = quantities(V)
+        ks = ks_distance(values[:, 2], finer[:, 2])
+        if name == "lie":
+            error = values - reference
+            out[name][n] = (ks, error.mean(axis=0), error.std(axis=0, ddof=1) / np.sqrt(law_paths))
+        elif n in BASE_STEPS:
+            out[name][n] = (ks,)
+    return out
+
+
+def _plot(curves):
+    """|error| vs seconds per 10^5 paths, log-log: one row per activation, one panel per quantity."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("  figure skipped: matplotlib is not installed (pip install matplotlib)")
+        return
+    BOTTOM = 1e-4         # noqa: N806  (the y-axis floor; errors this small are Monte Carlo noise here)
+    styles = {"Euler": ("C0", "o"), "Lie": ("C2", "s"), "Richardson": ("C3", "^")}
+    panels = (*QUANTITIES, LAW)
+    fig, axes = plt.subplots(len(curves), len(panels), figsize=(4.2 * len(panels), 3.6 * len(curves)),
+                             squeeze=False)
+    for row, (label, by_quantity) in enumerate(curves.items()):
+        for col, name in enumerate(panels):
+            ax = axes[row, col]
+            for scheme, data in by_quantity[name].items():
+                if scheme == "floor":
+                    ax.axhline(data, color="grey", ls=":", lw=1, label="KS noise floor (independent samples)")
+                    continue
+                seconds, error, se = data
+                color, marker = styles[scheme]
+                shown = np.maximum(error, BOTTOM)      # an error below the axis is drawn on it
+                ax.loglog(seconds, shown, color=color, marker=marker, label=scheme)
+                if se is not None:
+                    ax.errorbar(seconds, shown, yerr=[np.minimum(2 * se, shown - BOTTOM), 2 * se],
+                                color=color, ls="none", capsize=2)
+            ax.axhline(EPSILON, color="k", ls="--", lw=1,
+                       label="1e-3 (target, expectations)" if name != LAW else "1e-3")
+            ax.set_title(f"{label}: {name.replace('rho', 'ρ')}", fontsize=9)
+            ax.set_xlabel("seconds per 10^5 paths")
+            ax.set_ylabel("KS distance to reference" if name == LAW else "|weak error| (± 2 s.e.)")
+            ax.set_ylim(bottom=BOTTOM)
+            ax.grid(True, which="both", alpha=0.3)
+            ax.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    FIGURE.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(FIGURE, dpi=110)
+    plt.close(fig)
+    print(f"  figure: {FIGURE}")
 
 
 if __name__ == "__main__":
