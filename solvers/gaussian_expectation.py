@@ -24,8 +24,18 @@ over all pairs; the diagonal uses the 1-D rule. Two rules for the Gaussian weigh
   activations (sinh, cosh, exp), whose integrand leaves [-U, U]: sinh at Q^aa = 3, 64 nodes:
   Gauss–Hermite 1e-15, trapezoid 2e-6.
 
+- ``"mehler"``: Mehler's expansion E[phi(sa u) phi(sb v)] = sum_k c_k(sa) c_k(sb) rho^k,
+  c_k(s) = E[phi(s u) He_k(u)] / sqrt(k!), with the c_k computed once per input by a fine 1-D
+  trapezoidal rule (1401 nodes on [-14, 14], k <= 160): O(m K) activation evaluations and O(m^2 K)
+  arithmetic instead of O(m^2 degree^2). The truncation order is set per band of |rho| from a tail
+  bound on the coefficients; pairs with |rho| > 0.98 or an unconverged series use the 2-D
+  trapezoidal rule, |rho| = 1 (diagonal, duplicate inputs) a 1-D rule. Measured (tanh, random Gram
+  of 500 inputs in R^20): one F in 0.10 s against 4.4 s for the 2-D rule, max difference 1e-9
+  (the 2-D rule's error at 64 nodes; against 256 nodes the series agrees to 1e-12); m = 2000: 1.6 s.
+
 ``rule=None`` picks Gauss–Hermite for polynomials and for entire activations with exponential
-growth (exp, sinh, cosh), and the trapezoid otherwise (tanh, erf, gelu, sin, sigmoid, softplus, ...). ``precision="mpmath"`` evaluates the
+growth (exp, sinh, cosh), and Mehler's expansion otherwise (tanh, gelu, sin, sigmoid, softplus, ...).
+``precision="mpmath"`` evaluates the
 same expectations with ``mpmath.quad`` (or the closed forms in mpmath) as a high-precision reference.
 """
 from __future__ import annotations
@@ -49,6 +59,23 @@ TRAPEZOID_HALF_WIDTH = 8.5
 #: SymPy functions that are entire (no poles or branch points).
 _ENTIRE = (sp.sin, sp.cos, sp.sinh, sp.cosh, sp.exp, sp.erf, sp.erfc)
 
+#: Mehler expansion: largest Hermite order, its largest |rho|, and the relative tail tolerance.
+MEHLER_ORDER = 160
+MEHLER_RHO_MAX = 0.98
+#: Upper |rho| of the bands that share one truncation order (small |rho| needs few terms).
+MEHLER_BANDS = np.array([0.1, 0.25, 0.4, 0.55, 0.7, 0.8, 0.9, 0.95, MEHLER_RHO_MAX])
+MEHLER_TOLERANCE = 1e-13
+
+#: Fewest coefficients beyond the truncation order that the tail envelope T_K is taken over.
+_TAIL_SPAN = 8
+
+#: |rho| this close to 1 is a rounded 1 (a diagonal entry or duplicate inputs).
+_ROUNDING = 1e-14
+
+#: Trapezoidal rule for the Hermite coefficients c_k(s): h_k(u) exp(-u^2/2) ~ exp(-u^2/4) needs U = 14.
+MEHLER_HALF_WIDTH = 14.0
+MEHLER_NODES = 1401
+
 #: Number of integrand evaluations per chunk of the vectorised 2-D quadrature (memory bound).
 _CHUNK_EVALUATIONS = 1 << 22
 
@@ -66,7 +93,7 @@ class GaussianKernelMap:
     degree : int
         Quadrature nodes per dimension (quadrature only).
     precision : {"double", "mpmath"}
-    rule : {"hermite", "trapezoid"}
+    rule : {"hermite", "trapezoid", "mehler"}
         Quadrature rule (quadrature only).
     """
 
@@ -85,6 +112,8 @@ class GaussianKernelMap:
         Q = np.asarray(Q, dtype=np.float64)
         m = Q.shape[-1]
         rows, cols = np.triu_indices(m)
+        if self.method == "quadrature" and self.rule == "mehler" and self.precision == "double":
+            return self._mehler_matrix(Q, rows, cols)
         values = self.pairs(Q[..., np.arange(m), np.arange(m)][..., rows],
                             Q[..., np.arange(m), np.arange(m)][..., cols],
                             Q[..., rows, cols])
@@ -92,6 +121,23 @@ class GaussianKernelMap:
         out[..., rows, cols] = values
         out[..., cols, rows] = values
         return out
+
+    def _mehler_matrix(self, Q, rows, cols):
+        """F_phi(Q) by :meth:`_mehler_pairs` over the upper triangle, with one c_k(s) per input."""
+        m = Q.shape[-1]
+        batch = Q.reshape(-1, m, m)
+        sigmas = np.sqrt(np.maximum(np.diagonal(batch, axis1=-2, axis2=-1), 0.0))    # (B, m)
+        offset = (np.arange(batch.shape[0]) * m)[:, None]
+        index_a, index_b = (offset + rows).ravel(), (offset + cols).ravel()
+        sigmas = sigmas.ravel()
+        flat_sa, flat_sb = sigmas[index_a], sigmas[index_b]
+        flat_rho = _correlation(batch[:, rows, cols].ravel(), flat_sa, flat_sb)
+        values = np.empty(flat_rho.size, dtype=np.float64)
+        self._mehler_pairs(values, flat_sa, flat_sb, flat_rho, inputs=(sigmas, index_a, index_b))
+        out = np.empty(batch.shape, dtype=np.float64)
+        out[:, rows, cols] = values.reshape(batch.shape[0], -1)
+        out[:, cols, rows] = values.reshape(batch.shape[0], -1)
+        return out.reshape(Q.shape)
 
     def pairs(self, qaa, qbb, qab):
         """E[phi(Z_a) phi(Z_b)] elementwise for variances qaa, qbb and covariance qab (same shape)."""
@@ -107,20 +153,26 @@ class GaussianKernelMap:
             return self.scale ** 2 * (2 / np.pi) * np.arcsin(np.clip(arg, -1.0, 1.0))
         if self.method == "linear":
             return self.scale ** 2 * qab
-        return self._quadrature_pairs(qaa, qbb, qab)
-
-    # ------------------------------------------------------------------ quadrature
-    def _quadrature_pairs(self, qaa, qbb, qab):
-        x, w = _gaussian_rule(self.rule, self.degree)
         sa, sb = np.sqrt(np.maximum(qaa, 0.0)), np.sqrt(np.maximum(qbb, 0.0))
         rho = _correlation(qab, sa, sb)
         out = np.empty(qaa.shape, dtype=np.float64)
         flat_out, flat_sa, flat_sb, flat_rho = out.reshape(-1), sa.ravel(), sb.ravel(), rho.ravel()
-        on_diagonal = (flat_rho == 1.0) & (flat_sa == flat_sb)
+        if self.rule == "mehler":
+            self._mehler_pairs(flat_out, flat_sa, flat_sb, flat_rho)
+        else:
+            self._quadrature_pairs(self.rule, flat_out, flat_sa, flat_sb, flat_rho,
+                                   np.ones(flat_out.size, dtype=bool))
+        return out
+
+    # ------------------------------------------------------------------ quadrature
+    def _quadrature_pairs(self, rule, flat_out, flat_sa, flat_sb, flat_rho, selected):
+        """Fill flat_out[selected] by the 1-D rule (diagonal) or the 2-D tensor rule (other pairs)."""
+        x, w = _gaussian_rule(rule, self.degree)
+        on_diagonal = selected & (flat_rho == 1.0) & (flat_sa == flat_sb)
         if on_diagonal.any():   # E[phi(sigma u)^2] by the 1-D rule
             values = self._phi(flat_sa[on_diagonal, None] * x)
             flat_out[on_diagonal] = (values * values) @ w
-        index = np.flatnonzero(~on_diagonal)
+        index = np.flatnonzero(selected & ~on_diagonal)
         chunk = max(1, _CHUNK_EVALUATIONS // self.degree ** 2)
         for start in range(0, index.size, chunk):
             part = index[start:start + chunk]
@@ -130,7 +182,72 @@ class GaussianKernelMap:
                      + np.sqrt(1.0 - r * r)[:, None, None] * x[None, None, :])    # (P, d_u, d_v)
             phi_b = self._phi(s_b[:, None, None] * inner) @ w                     # (P, d_u)
             flat_out[part] = np.einsum("pi,pi->p", phi_a, phi_b)
-        return out
+
+    def _mehler_pairs(self, flat_out, flat_sa, flat_sb, flat_rho, inputs=None):
+        """Fill flat_out by Mehler's expansion where it has converged, the trapezoid rules elsewhere.
+
+        E[phi(sa u) phi(sb v)] = sum_k c_k(sa) c_k(sb) rho^k with c_k(s) = E[phi(s u) He_k(u)] / sqrt(k!)
+        (Mehler's formula; O'Donnell 2014, Analysis of Boolean Functions, §11.2), summed by Horner's
+        rule. Pairs are grouped in bands of |rho| (``MEHLER_BANDS``); each band stops at the smallest
+        order K whose tail bound max_s T_K(s)^2 r^(K+1) / (1 - r), r the band's largest |rho| and
+        T_K(s) = max_{K < k <= K_max} |c_k(s)| / ||c(s)||, K <= K_max - 8, is below ``MEHLER_TOLERANCE``;
+        then each pair's
+        own bound T_K(sa) T_K(sb) |rho|^(K+1) / (1 - |rho|) is checked. Pairs with |rho| > ``MEHLER_RHO_MAX``
+        and pairs whose bound is not met at K_max go to the 2-D trapezoidal rule, except |rho| = 1
+        (the diagonal, duplicate or opposite inputs), a 1-D expectation done with the coefficients' rule.
+        ``inputs`` = (sigmas, index_a, index_b) with flat_sa = sigmas[index_a], flat_sb = sigmas[index_b]
+        saves finding the distinct standard deviations.
+        """
+        if inputs is None:
+            sigmas, inverse = np.unique(np.concatenate([flat_sa, flat_sb]), return_inverse=True)
+            index_a, index_b = inverse[:flat_sa.size], inverse[flat_sa.size:]
+        else:
+            sigmas, index_a, index_b = inputs
+        coefficients = _mehler_coefficients(self._phi, sigmas)                   # (s, K_max + 1)
+        norms = np.sqrt(np.sum(coefficients ** 2, axis=1))
+        tails = np.maximum.accumulate(np.abs(coefficients[:, ::-1]), axis=1)[:, ::-1]
+        tails = np.concatenate([tails[:, 1:], np.zeros((sigmas.size, 1))], axis=1)  # max over k > K
+        tails /= np.maximum(norms, np.finfo(float).tiny)[:, None]
+        worst_tail = np.max(tails, axis=0)
+        magnitude = np.abs(flat_rho)
+        band = np.searchsorted(MEHLER_BANDS, magnitude)          # band i: |rho| <= MEHLER_BANDS[i]
+        series = np.zeros(flat_out.size, dtype=bool)
+        for i in range(len(MEHLER_BANDS)):
+            members = np.flatnonzero(band == i)
+            if members.size == 0:
+                continue
+            r = magnitude[members]
+            top = np.max(r)
+            bound = worst_tail ** 2 * top ** np.arange(1, MEHLER_ORDER + 2) / (1 - top)
+            # the envelope of the tail must span several coefficients (odd phi: every other c_k = 0)
+            met = np.flatnonzero(bound[:MEHLER_ORDER - _TAIL_SPAN + 1] <= MEHLER_TOLERANCE)
+            order = int(met[0]) if met.size else MEHLER_ORDER - _TAIL_SPAN
+            estimate = tails[index_a[members], order] * tails[index_b[members], order] * r ** (order + 1) / (1 - r)
+            converged = members[estimate <= MEHLER_TOLERANCE]
+            series[converged] = True
+            table = np.ascontiguousarray(coefficients[:, :order + 1].T)             # (K + 1, s)
+            chunk = max(1, _CHUNK_EVALUATIONS // (order + 1))
+            for start in range(0, converged.size, chunk):
+                part = converged[start:start + chunk]
+                ca, cb, rho = table[:, index_a[part]], table[:, index_b[part]], flat_rho[part]
+                total = ca[order] * cb[order]
+                for k in range(order - 1, -1, -1):
+                    total *= rho
+                    total += ca[k] * cb[k]
+                flat_out[part] = total
+        u, weights, _ = _RULES["mehler"]
+        # Z_b = rho (sb/sa) Z_a: a 1-D expectation; |rho| within rounding of 1 (sqrt(q) sqrt(q) != q)
+        # counts, the neglected term being O(1 - rho^2) by the symmetry of v.
+        degenerate = np.flatnonzero(magnitude >= 1.0 - _ROUNDING)
+        chunk = max(1, _CHUNK_EVALUATIONS // u.size)
+        for start in range(0, degenerate.size, chunk):
+            part = degenerate[start:start + chunk]
+            values_a = self._phi(flat_sa[part, None] * u)
+            values_b = self._phi((flat_rho[part] * flat_sb[part])[:, None] * u)
+            flat_out[part] = (values_a * values_b) @ weights
+        rest = ~series & (magnitude < 1.0 - _ROUNDING)
+        if rest.any():
+            self._quadrature_pairs("trapezoid", flat_out, flat_sa, flat_sb, flat_rho, rest)
 
     def _pair_mpmath(self, qaa, qbb, qab):
         sa, sb = mpmath.sqrt(max(qaa, 0.0)), mpmath.sqrt(max(qbb, 0.0))
@@ -168,13 +285,14 @@ def gaussian_kernel_map(phi, *, degree=None, precision="double", rule=None) -> G
     precision : {"double", "mpmath"}
         ``"mpmath"`` evaluates every entry with mpmath (closed forms or ``mpmath.quad``): a slow
         high-precision reference for small m.
-    rule : {"hermite", "trapezoid"}, optional
-        Quadrature rule; default Gauss–Hermite for entire activations, trapezoid otherwise.
+    rule : {"hermite", "trapezoid", "mehler"}, optional
+        Quadrature rule; default Gauss–Hermite for polynomials and exponentially growing entire
+        activations, Mehler's expansion otherwise (the 2-D trapezoid for the pairs it cannot do).
     """
     if precision not in ("double", "mpmath"):
         raise InputError(f"precision must be 'double' or 'mpmath', got {precision!r}")
-    if rule not in (None, "hermite", "trapezoid"):
-        raise InputError(f"rule must be 'hermite' or 'trapezoid', got {rule!r}")
+    if rule not in (None, "hermite", "trapezoid", "mehler"):
+        raise InputError(f"rule must be 'hermite', 'trapezoid' or 'mehler', got {rule!r}")
     if degree is None:
         degree = DEFAULT_DEGREE
     if isinstance(degree, bool) or not isinstance(degree, (int, np.integer)) or degree < 2:
@@ -204,7 +322,7 @@ def gaussian_kernel_map(phi, *, degree=None, precision="double", rule=None) -> G
 
     if rule is None:
         exponential = raw.has(sp.exp, sp.sinh, sp.cosh) and _is_entire(raw)
-        rule = "hermite" if raw.is_polynomial(X) or exponential else "trapezoid"
+        rule = "hermite" if raw.is_polynomial(X) or exponential else "mehler"
     return GaussianKernelMap(activation.name, "quadrature", int(degree), precision, rule,
                              _phi=phi_numpy, _phi_mp=sp.lambdify(X, raw, modules="mpmath"))
 
@@ -221,7 +339,7 @@ def kernel_map(phi, Q, *, degree=None, precision="double", rule=None):
     degree : int, optional
         Quadrature nodes per dimension (default 64) when there is no closed form.
     precision : {"double", "mpmath"}
-    rule : {"hermite", "trapezoid"}, optional
+    rule : {"hermite", "trapezoid", "mehler"}, optional
         See :func:`gaussian_kernel_map`.
 
     Returns
@@ -266,6 +384,26 @@ def _is_entire(expr):
 
 
 _RULES: dict = {}
+
+
+def _mehler_coefficients(phi, sigmas):
+    """c_k(s) = E[phi(s u) He_k(u)] / sqrt(k!), u ~ N(0, 1), k = 0..MEHLER_ORDER, for each s in sigmas.
+
+    The normalised Hermite polynomials h_k = He_k / sqrt(k!) follow the three-term recurrence
+    h_(k+1) = (u h_k - sqrt(k) h_(k-1)) / sqrt(k + 1); the expectation is the trapezoidal rule on
+    [-MEHLER_HALF_WIDTH, MEHLER_HALF_WIDTH] with MEHLER_NODES nodes. Returns (len(sigmas), MEHLER_ORDER + 1).
+    """
+    if "mehler" not in _RULES:
+        u = np.linspace(-MEHLER_HALF_WIDTH, MEHLER_HALF_WIDTH, MEHLER_NODES)
+        weights = np.exp(-u * u / 2)
+        weights /= weights.sum()
+        hermite = np.empty((MEHLER_ORDER + 1, u.size))
+        hermite[0], hermite[1] = 1.0, u
+        for k in range(1, MEHLER_ORDER):
+            hermite[k + 1] = (u * hermite[k] - np.sqrt(k) * hermite[k - 1]) / np.sqrt(k + 1)
+        _RULES["mehler"] = (u, weights, hermite * weights)
+    u, _, weighted_hermite = _RULES["mehler"]
+    return phi(sigmas[:, None] * u) @ weighted_hermite.T
 
 
 def _gaussian_rule(rule, degree):
