@@ -139,8 +139,9 @@ def simulate_sde(sde, V0, T, *, steps, paths, seed=None, save_at=None, scheme="e
     paths : number of independent paths.
     seed : int, None, SeedSequence or Generator.
     save_at : times in [0, T] at which to keep V (snapped to the grid), or None.
-    scheme : "euler" (Euler–Maruyama, weak 1, strong 1/2) or "lie" (geometric, PSD by
-        construction; see :mod:`solvers.sde_schemes`), or a scheme object.
+    scheme : "euler" (Euler–Maruyama, weak 1, strong 1/2), "lie" (geometric, PSD by
+        construction) or "strang" (weak order 2: Strang splitting with the SymPy-derived weak
+        order 2 noise flow); see :mod:`solvers.sde_schemes`; or a scheme object.
     workers : processes (``ProcessPoolExecutor``); the answer does not depend on it.
     chunk : paths per chunk (rounded up to a multiple of ``BLOCK``); bounds memory.
     explosion_threshold : a path whose trace(V) passes it is frozen and flagged as exploded.
@@ -325,20 +326,25 @@ class _NumpySteps:
         P, m = V0.shape[0], V0.shape[-1]
         self.scheme, self.drift, self.dt, self.threshold = scheme, drift, dt, threshold
         self.V = np.array(V0)
-        self.z = np.empty((scheme.normal_count(m), P))
+        # normals (or, for noise="rademacher", signs) first, then the scheme's own signs (strang)
+        self.normals = scheme.normal_count(m)
+        signs = getattr(scheme, "sign_count", lambda m: 0)(m)
+        self.z = np.empty((self.normals + signs, P))
+        self.signs = signs + (self.normals if noise == "rademacher" else 0)
         self.words = None
-        if noise == "rademacher":
-            self.words = np.zeros((-(-P // BLOCK), sign_word_count(self.z.shape[0], BLOCK)), dtype=np.uint64)
+        if self.signs:
+            self.words = np.zeros((-(-P // BLOCK), sign_word_count(self.signs, BLOCK)), dtype=np.uint64)
         self.eye = np.eye(m)
 
     def step(self, gens, slices):
         """One step of every path.  Returns (failed (P,) bool, whether a trace may have passed
         the threshold)."""
-        if self.words is None:
-            draw_normals(gens, slices, self.z)
-        else:
-            draw_sign_words(gens, slices, self.z.shape[0], self.words)
-            signs_from_words(self.words, slices, self.z)
+        k = self.z.shape[0]
+        if self.signs < k:
+            draw_normals(gens, slices, self.z[:k - self.signs])
+        if self.signs:
+            draw_sign_words(gens, slices, self.signs, self.words)
+            signs_from_words(self.words, slices, self.z[k - self.signs:])
         self.V, failed = self.scheme.step(self.V, self.drift, self.dt, self.z)
         top = np.trace(self.V, axis1=1, axis2=2).max()
         return failed, not top <= self.threshold          # nan-safe: a nan max fails the test

@@ -28,6 +28,14 @@ Schemes
            strong order 1 with a drift (it agrees with Milstein to O(Δt^{3/2})); for m ≥ 2 the
            noise does not commute (Lévy areas are not sampled) so the strong order is 1/2;
            weak order 1 (E[V_new | V] = W + O(Δt²)).
+``strang`` Weak order 2: Strang splitting D(Δt/2) ∘ N(Δt) ∘ D(Δt/2) of the drift flow D and
+           the zero-drift (noise) flow N (Strang 1968; Ninomiya & Victoir 2008 for SDEs).  N takes
+           one weak order 2 step V ← L N_Δ Lᵀ, N_Δ the Itô–Taylor expansion of the flow from I
+           derived by SymPy (:mod:`derive.noise_flow_expansion`, Kloeden & Platen (14.2.7)); D
+           is one explicit midpoint (RK2) step per half (sub-stepped where the drift is stiff).
+           Local weak error O(Δt³), global O(Δt²).  Per step: k = m(m+1)/2 normals (the GOE
+           increment, as Euler), 2k signs (the Lévy-area substitute) and four drift evaluations.
+           Strong order 1/2 (the areas are not sampled path-wise); weak order 2.
 """
 from __future__ import annotations
 
@@ -40,6 +48,7 @@ from derive.errors import InputError
 
 from .symmetric_noise import (goe_from_normals, goe_normals_from_brownian, psd_factor,
                               symmetric_noise_count)
+from .weak_noise_flow import noise_flow_step
 
 
 @dataclass(frozen=True)
@@ -197,7 +206,73 @@ def _expm_2x2(X):
     return np.exp(tau)[..., None, None] * E
 
 
-SCHEMES = {"euler": EulerMaruyama(), "lie": LieEuler()}
+@dataclass(frozen=True)
+class StrangSplitting:
+    """Weak order 2: D(Δt/2) ∘ N(Δt) ∘ D(Δt/2), the drift flow D by explicit midpoint steps, the
+    noise flow N by the SymPy-derived weak order 2 step L N_Δ Lᵀ (see the module docstring)."""
+
+    name: str = "strang"
+    weak_order: float = 2.0
+    strong_order: float = 0.5
+    noises: tuple = ("gaussian",)
+
+    @staticmethod
+    def normal_count(m: int) -> int:
+        return symmetric_noise_count(m)
+
+    @staticmethod
+    def sign_count(m: int) -> int:
+        """Signs ±1 per path-step for the Lévy-area substitute: 2 m(m+1)/2."""
+        return 2 * symmetric_noise_count(m)
+
+    @staticmethod
+    def normals_from_brownian(dG, dt):
+        """The k GOE normals for the increment dG (as Euler); the 2k area signs are not a function
+        of dG (draw them, e.g. ``rng.choice([-1., 1.], ...)``, and stack them below)."""
+        return EulerMaruyama.normals_from_brownian(dG, dt)
+
+    def step(self, V, drift, dt: float, z):
+        """One step.  V (P, m, m), z (3k, P): k standard normals, then 2k signs ±1.
+        Returns (V_new, failed (P,) bool)."""
+        m = V.shape[-1]
+        k = symmetric_noise_count(m)
+        if z.shape[0] != 3 * k:
+            raise InputError(f"scheme 'strang' needs 3 m(m+1)/2 = {3 * k} inputs per path-step, got {z.shape[0]}")
+        V = midpoint_drift_step(V, drift, 0.5 * dt)
+        V, failed = noise_flow_step(V, z[:k] * np.sqrt(dt), z[k:2 * k], z[2 * k:], dt)
+        return midpoint_drift_step(V, drift, 0.5 * dt), failed
+
+
+#: A path whose drift would change V by more than this fraction of its size in one step takes
+#: sub-steps: explicit RK2 is unstable for Δt |b'(V)| > 2, and a polynomial drift is stiff at the
+#: large states a coarse step meets in the tails (sub-stepping only improves the local error).
+STIFF_FRACTION = 0.5
+
+
+def midpoint_drift_step(V, drift, dt: float):
+    """Explicit midpoint (RK2) flow of dV/dt = b(V) over Δt: V + Δt b(V + Δt/2 b(V)), local error
+    O(Δt³).  Paths with Δt ||b(V)|| > STIFF_FRACTION ||V|| (Frobenius) take as many equal RK2
+    sub-steps as bring that ratio under STIFF_FRACTION (at most 2^12)."""
+    B = drift(V)
+    out = V + dt * drift(V + (0.5 * dt) * B)
+    size = np.sqrt(np.einsum("pij,pij->p", V, V))
+    change = dt * np.sqrt(np.einsum("pij,pij->p", B, B))
+    stiff = ~(change <= STIFF_FRACTION * size)          # nan counts as stiff
+    stiff &= np.isfinite(size)
+    if stiff.any():
+        rows = np.flatnonzero(stiff)
+        ratio = change[rows] / np.maximum(STIFF_FRACTION * size[rows], np.finfo(float).tiny)
+        counts = np.minimum(2.0 ** np.ceil(np.log2(np.maximum(ratio, 1.0))), 4096.0)
+        for count in np.unique(counts):
+            sub = rows[counts == count]
+            W, h = V[sub], dt / count
+            for _ in range(int(count)):
+                W = W + h * drift(W + (0.5 * h) * drift(W))
+            out[sub] = W
+    return out
+
+
+SCHEMES = {"euler": EulerMaruyama(), "lie": LieEuler(), "strang": StrangSplitting()}
 
 
 def get_scheme(scheme):
