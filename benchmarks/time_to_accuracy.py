@@ -1,4 +1,12 @@
-"""Benchmark 1 (the headline): weak error vs seconds, plain Euler vs Richardson-extrapolated Euler.
+"""Benchmark 1 (the headline): weak error vs seconds, plain Euler vs the weak order 2 methods.
+
+The target (weak error 1e-3 reached ≥ 5× faster than plain Euler) is carried by the Strang
+scheme (``scheme="strang"``: Strang splitting of the drift flow and the SymPy-derived weak order 2
+noise flow, :mod:`solvers.sde_schemes`).  Its study is one coupled run (:func:`euler_and_strang`):
+Euler at N = 32 … 192 and Strang at N = 4 … 32 on the same matrix Brownian paths, errors measured
+path by path against 2 f(Y^384) − f(Y^192) of Euler on those paths; N(ε) and seconds as below, the
+cost per step of each measured with ``simulate_sde`` in this run.  Richardson extrapolation
+(weak order 2 by another route) is kept as a second comparison, without a target.
 
 m = 2, V_0 = [[1, .3], [.3, 1]], T = 1, quantities E[V11_T], E[V12_T], E[ρ_T], for the shaped tanh
 SDE and the ReLU-like one (c+ = 0, c- = -1; full run). One call of
@@ -45,6 +53,10 @@ BASE_STEPS = (4, 8, 16, 32, 64)
 QUANTITIES = ("E[V11_T]", "E[V12_T]", "E[rho_T]")
 LAW = "law of rho_T (KS)"
 LAW_STEPS = (256, 512)            # Euler reference levels of the coupled run (N_ref = 512)
+# the weak order 2 study (Euler vs Strang, one coupled run): Euler reference 2 E(384) - E(192)
+STRANG_STEPS = (4, 6, 8, 12, 16, 24, 32)
+EULER_STEPS = (32, 48, 64, 96, 128, 192)
+STRANG_REFERENCE = (192, 384)
 FIGURE = Path(__file__).resolve().parent / "figures" / "time_to_accuracy.png"
 #: Mean of the Kolmogorov distribution, sqrt(pi/2) ln 2: sqrt(P/2) KS between two independent
 #: samples of size P of one law averages this (the KS noise floor).
@@ -59,22 +71,30 @@ def quantities(V):
     return np.stack([V[:, 0, 0], V[:, 0, 1], rho], axis=1)
 
 
-def coupled_final_states(sde, schemes, *, paths, seed, chunk=10_000):
+def coupled_final_states(sde, schemes, *, paths, seed, chunk=10_000, T=T, backend="numpy"):
     """V_T for each (scheme name, N) in ``schemes``, all driven by one matrix Brownian path per sample.
 
     G has iid N(0, dt) entries on the finest grid; the increment of a coarse step is the sum of the
     fine increments inside it, turned into the scheme's normals by ``scheme.normals_from_brownian``
-    (Euler: the symmetric part of dG, SPEC §1; Lie: all of dG). Euler finals are projected onto the
-    PSD cone (eigenvalue clipping), as ``simulate_sde`` reports them. Returns {(name, N): (P, m, m)}.
+    (Euler and Strang: the symmetric part of dG, SPEC §1; Lie: all of dG).  A scheme that also takes
+    signs (Strang's Lévy-area substitute, ``scheme.sign_count``) gets them from a second stream.
+    Euler and Strang finals are projected onto the PSD cone (eigenvalue clipping), as ``simulate_sde``
+    reports them.  ``backend="numba"`` steps Euler and Strang (m = 2) with the compiled kernels of
+    ``simulate_sde(backend="numba")``, which reproduce the NumPy steps to rounding.
+    Returns {(name, N): (P, m, m)}.
     """
+    import math
+
     from solvers.sde_schemes import get_scheme
     from solvers.symmetric_noise import project_psd
     finest = max(n for _, n in schemes)
-    coarsest = min(n for _, n in schemes)
     if any(finest % n for _, n in schemes):
         raise ValueError(f"every step count must divide the finest, {finest}")
+    coarsest = math.gcd(*(n for _, n in schemes))        # outer steps: every level is a multiple
     m, per = V0.shape[-1], finest // coarsest
     rng = np.random.default_rng(seed)
+    signs_rng = np.random.default_rng([seed, 1])
+    compiled = _compiled_steps(sde, {name for name, _ in schemes}, m) if backend == "numba" else {}
     out = {key: [] for key in schemes}
     for start in range(0, paths, chunk):
         P = min(chunk, paths - start)
@@ -84,14 +104,46 @@ def coupled_final_states(sde, schemes, *, paths, seed, chunk=10_000):
             for (name, n) in schemes:
                 scheme, dt = get_scheme(name), T / n
                 increments = fine.reshape(n // coarsest, per * coarsest // n, P, m, m).sum(axis=1)
+                signs = getattr(scheme, "sign_count", lambda m: 0)(m)
                 for dG in increments:
-                    states[name, n], _ = scheme.step(states[name, n], sde.drift, dt,
-                                                     scheme.normals_from_brownian(dG, dt))
+                    z = scheme.normals_from_brownian(dG, dt)
+                    if signs:
+                        z = np.concatenate([z, 2.0 * signs_rng.integers(0, 2, size=(signs, P)) - 1.0])
+                    if name in compiled:
+                        states[name, n] = compiled[name](states[name, n], dt, np.ascontiguousarray(z))
+                    else:
+                        states[name, n], _ = scheme.step(states[name, n], sde.drift, dt, z)
         for (name, n), V in states.items():
             if not np.all(np.isfinite(V)):
                 raise FloatingPointError(f"{name} N = {n} produced non-finite states")
-            out[name, n].append(project_psd(V) if name == "euler" else V)
+            out[name, n].append(V if name == "lie" else project_psd(V))
     return {key: np.concatenate(parts) for key, parts in out.items()}
+
+
+def _compiled_steps(sde, names, m):
+    """{name: step(V, dt, z) -> V} for the schemes among ``names`` that have a compiled m = 2 kernel."""
+    if m != 2 or not _numba_installed():
+        return {}
+    from solvers.compiled_euler import _matrices, compiled_euler_kernel
+    from solvers.compiled_strang import compiled_strang_kernel, numpy_repair
+    from solvers.sde_schemes import _euler_step_2x2_repair
+    available = {"euler": (compiled_euler_kernel, _euler_step_2x2_repair),
+                 "strang": (compiled_strang_kernel, numpy_repair)}
+    out = {}
+    for name in names & set(available):
+        build, repair = available[name]
+        kernel = build(sde, m)
+
+        def step(V, dt, z, kernel=kernel, repair=repair):
+            X = np.ascontiguousarray(V[:, (0, 0, 1), (0, 1, 1)].T)
+            Y = np.empty_like(X)
+            if kernel(X, Y, z, dt, np.inf):
+                rows = np.flatnonzero(np.isnan(Y).any(axis=0))
+                if rows.size:                       # singular or non-PSD states: the NumPy route
+                    Y[:, rows] = repair(_matrices(X[:, rows]), sde.drift, dt, z[:, rows])[0][:, (0, 0, 1), (0, 1, 1)].T
+            return _matrices(Y)
+        out[name] = step
+    return out
 
 
 def ks_distance(a, b):
@@ -127,6 +179,7 @@ def run(quick: bool) -> BenchmarkReport:
     from solvers.richardson import richardson_expectation
     paths = 40_000 if quick else 400_000
     law_paths = 20_000 if quick else 100_000
+    strang_paths = 40_000 if quick else 400_000
     cases = [("tanh", derive_sde("tanh"))]
     if not quick:
         cases.append(("relu-like (c+ = 0, c- = -1)", derive_sde("relu", c_plus=0, c_minus=-1)))
@@ -144,16 +197,23 @@ def run(quick: bool) -> BenchmarkReport:
                                                                steps=richardson_steps, paths=probe_paths,
                                                                seed=1),
                                 repeat=3).best / (probe_paths * richardson_steps)
+    strang_cost = time_call(lambda: simulate_sde(cases[0][1], V0, T, steps=euler_steps, paths=probe_paths,
+                                                 seed=1, scheme="strang", progress=False),
+                            repeat=3).best / (probe_paths * euler_steps)
     print(f"  cost per path per step: Euler (simulate_sde, N = {euler_steps}) {euler_cost * 1e9:.0f} ns; "
           f"Lie (simulate_sde, scheme='lie', N = {euler_steps}) {lie_cost * 1e9:.0f} ns "
           f"({lie_cost / euler_cost:.2f}× Euler); "
           f"Richardson (richardson_expectation, N = {richardson_steps}, per base step) "
-          f"{richardson_cost * 1e9:.0f} ns ({richardson_cost / euler_cost:.2f}× Euler)")
+          f"{richardson_cost * 1e9:.0f} ns ({richardson_cost / euler_cost:.2f}× Euler); "
+          f"Strang (simulate_sde, scheme='strang', N = {euler_steps}) {strang_cost * 1e9:.0f} ns "
+          f"({strang_cost / euler_cost:.2f}× Euler); the Euler / Strang ratios below time whole runs at the N "
+          "each needs (simulate_sde, 20,000 paths, best of 3)")
 
     curves = {}       # label -> {quantity -> {scheme -> (seconds, |error|, standard error)}}
     for label, sde in cases:
         result = richardson_expectation(sde, V0, T, quantities, steps=list(BASE_STEPS), paths=paths, seed=7)
         law = _law_and_lie(sde, law_paths)
+        weak2 = euler_and_strang(sde, strang_paths)
         floor = KOLMOGOROV_MEAN * np.sqrt(2.0 / law_paths)
         print(f"  {label}: {paths:,} paths, reference R({BASE_STEPS[-1]}); Lie rows and the law of rho_T "
               f"from {law_paths:,} coupled paths against Euler N_ref = {LAW_STEPS[-1]} on the same paths "
@@ -175,6 +235,16 @@ def run(quick: bool) -> BenchmarkReport:
                         + [f"{result.deviation[i, q]:+.2e} ± {result.deviation_standard_error[i, q]:.0e}"
                            for q in range(len(QUANTITIES))] + ["n/a: expectations only"])
         print_table(["scheme", "s / 10^5 paths", *QUANTITIES, LAW + ", no target"], rows)
+        print(f"  {label}, weak order 2 study: Euler and Strang on {strang_paths:,} shared Brownian paths, "
+              f"reference 2 E(Y^{STRANG_REFERENCE[1]}) - E(Y^{STRANG_REFERENCE[0]}) of Euler on the same paths; "
+              "error ± standard error:")
+        rows = []
+        for name, cost_per_step in (("euler", euler_cost), ("strang", strang_cost)):
+            levels, error, se = weak2[name]
+            for j, n in enumerate(levels):
+                rows.append([f"{name.capitalize()} N = {n}", format_seconds(n * cost_per_step * 1e5)]
+                            + [f"{error[j, q]:+.2e} ± {se[j, q]:.0e}" for q in range(len(QUANTITIES))])
+        print_table(["scheme", "s / 10^5 paths", *QUANTITIES], rows)
 
         curves[label] = {name: {
             "Euler": (result.euler_steps * euler_cost * 1e5, np.abs(result.euler_deviation[:, q]),
@@ -182,7 +252,9 @@ def run(quick: bool) -> BenchmarkReport:
             "Lie": (np.array(BASE_STEPS) * lie_cost * 1e5, np.abs([law["lie"][n][1][q] for n in BASE_STEPS]),
                     np.array([law["lie"][n][2][q] for n in BASE_STEPS])),
             "Richardson": (result.steps[:-1] * richardson_cost * 1e5, np.abs(result.deviation[:-1, q]),
-                           result.deviation_standard_error[:-1, q])} for q, name in enumerate(QUANTITIES)}
+                           result.deviation_standard_error[:-1, q]),
+            "Strang": (weak2["strang"][0] * strang_cost * 1e5, np.abs(weak2["strang"][1][:, q]),
+                       weak2["strang"][2][:, q])} for q, name in enumerate(QUANTITIES)}
         curves[label][LAW] = {
             "Euler": (np.array(BASE_STEPS) * euler_cost * 1e5, np.array([law["euler"][n][0] for n in BASE_STEPS]),
                       None),
@@ -203,7 +275,26 @@ def run(quick: bool) -> BenchmarkReport:
                   f"({how_rich}): {format_seconds(t_euler * 1e5)} vs {format_seconds(t_rich * 1e5)} per 10^5 paths")
             report.ratios.append(Ratio(f"{label} {name}: Euler / Richardson time to weak error 1e-3", ratio,
                                        f"Euler N ≈ {n_euler:.0f} ({how_euler}) vs Richardson N ≈ {n_rich:.0f} "
-                                       f"({how_rich}); {paths:,} paths", at_least(5)))
+                                       f"({how_rich}); {paths:,} paths; no target (Strang carries it)", None))
+            levels, error, se = weak2["euler"]
+            n_euler, how_euler = steps_to_accuracy(levels, error[:, q], se[:, q], 1)
+            levels, error, se = weak2["strang"]
+            n_strang, how_strang = steps_to_accuracy(levels, error[:, q], se[:, q], 2)
+            seconds = {(scheme, backend): run_seconds(sde, scheme, backend, n_euler if scheme == "euler" else n_strang)
+                       for scheme in ("euler", "strang") for backend in BACKENDS}
+            for backend in BACKENDS:
+                t_euler, t_strang = seconds["euler", backend], seconds["strang", backend]
+                print(f"    {name}: Euler needs N ≈ {n_euler:.0f} ({how_euler}), Strang N ≈ {n_strang:.0f} "
+                      f"({how_strang}); {backend}: {format_seconds(t_euler * 1e5)} vs "
+                      f"{format_seconds(t_strang * 1e5)} per 10^5 paths")
+            best = "numba" if "numba" in BACKENDS else "numpy"
+            report.ratios.append(Ratio(
+                f"{label} {name}: Euler / Strang (weak order 2) time to weak error 1e-3, {best}",
+                seconds["euler", best] / seconds["strang", best],
+                f"Euler N ≈ {n_euler:.0f} ({how_euler}) vs Strang N ≈ {n_strang:.0f} ({how_strang}), whole runs "
+                f"with backend={best!r} for both; numpy for both: "
+                f"{seconds['euler', 'numpy'] / seconds['strang', 'numpy']:.2f}×; {strang_paths:,} coupled paths",
+                at_least(5)))
         n = BASE_STEPS[-1]
         report.ratios.append(Ratio(
             f"{label} law of rho_T: KS distance to Euler N_ref = {LAW_STEPS[-1]}, Euler N = {n}",
@@ -215,6 +306,95 @@ def run(quick: bool) -> BenchmarkReport:
           "weak error; Richardson applies to expectations, not to the law of rho_T)")
     _plot(curves)
     return report
+
+
+def _numba_installed():
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+BACKENDS = ("numpy", "numba") if _numba_installed() else ("numpy",)
+
+
+def run_seconds(sde, scheme, backend, steps, paths=20_000, _cache={}):
+    """Best-of-3 seconds per path of a whole ``simulate_sde`` run (m = 2, V0, T) with ``steps`` steps:
+    the time a user waits for that accuracy, set-up, PSD repairs and the final check included."""
+    from solvers.covariance_sde import simulate_sde
+    steps = int(np.ceil(steps))
+    key = (id(sde), scheme, backend, steps)
+    if key not in _cache:
+        with np.errstate(all="ignore"):
+            simulate_sde(sde, V0, T, steps=4, paths=BLOCK_PATHS, seed=0, scheme=scheme, backend=backend)  # compile
+            _cache[key] = time_call(lambda: simulate_sde(sde, V0, T, steps=steps, paths=paths, seed=1,
+                                                         scheme=scheme, backend=backend, progress=False),
+                                    repeat=3).best / paths
+    return _cache[key]
+
+
+BLOCK_PATHS = 4096
+
+
+def coupled_symmetric_final_states(sde, schemes, *, paths, seed, chunk=8_192):
+    """As :func:`coupled_final_states` for schemes driven by the symmetric noise only (Euler, Strang):
+    the k = m(m+1)/2 Brownian components W^j of S = Σ_j E_j W^j are drawn on the finest grid and
+    summed over each coarse step (z = ΔW / sqrt(dt)), Strang's area signs come from a second stream,
+    and the compiled kernels step the paths when numba is installed."""
+    import math
+
+    from solvers.sde_schemes import get_scheme
+    from solvers.symmetric_noise import project_psd
+    finest = max(n for _, n in schemes)
+    coarsest = math.gcd(*(n for _, n in schemes))
+    m = V0.shape[-1]
+    k, per = m * (m + 1) // 2, finest // coarsest
+    rng, signs_rng = np.random.default_rng(seed), np.random.default_rng([seed, 1])
+    compiled = _compiled_steps(sde, {name for name, _ in schemes}, m)
+    out = {key: [] for key in schemes}
+    for start in range(0, paths, chunk):
+        P = min(chunk, paths - start)
+        states = {key: np.array(np.broadcast_to(V0, (P, m, m))) for key in schemes}
+        for _ in range(coarsest):
+            fine = rng.standard_normal((per, k, P)) * np.sqrt(T / finest)
+            for (name, n) in schemes:
+                scheme, dt = get_scheme(name), T / n
+                increments = fine.reshape(n // coarsest, per * coarsest // n, k, P).sum(axis=1) / np.sqrt(dt)
+                signs = getattr(scheme, "sign_count", lambda m: 0)(m)
+                for z in increments:
+                    if signs:
+                        z = np.concatenate([z, 2.0 * signs_rng.integers(0, 2, size=(signs, P)) - 1.0])
+                    if name in compiled:
+                        states[name, n] = compiled[name](states[name, n], dt, np.ascontiguousarray(z))
+                    else:
+                        states[name, n], _ = scheme.step(states[name, n], sde.drift, dt, z)
+        for key, V in states.items():
+            if not np.all(np.isfinite(V)):
+                raise FloatingPointError(f"{key} produced non-finite states")
+            out[key].append(project_psd(V))
+    return {key: np.concatenate(parts) for key, parts in out.items()}
+
+
+def euler_and_strang(sde, paths, seed=13):
+    """Weak errors of Euler (N in EULER_STEPS) and Strang (N in STRANG_STEPS) from one coupled run.
+
+    All are driven by the same matrix Brownian path on the grid of 384 steps (Strang's Lévy-area
+    signs come from their own stream); the reference is 2 f(Y^384) - f(Y^192) of Euler on the same
+    path, so each error is measured path by path against it.  Returns
+    {"euler": (steps, error (k, 3), standard error (k, 3)), "strang": (...)}.
+    """
+    schemes = ([("euler", n) for n in sorted(set(EULER_STEPS) | set(STRANG_REFERENCE))]
+               + [("strang", n) for n in STRANG_STEPS])
+    finals = coupled_symmetric_final_states(sde, schemes, paths=paths, seed=seed)
+    coarse, fine = (quantities(finals["euler", n]) for n in STRANG_REFERENCE)
+    reference = 2 * fine - coarse
+    out = {}
+    for name, levels in (("euler", EULER_STEPS), ("strang", STRANG_STEPS)):
+        errors = [quantities(finals[name, n]) - reference for n in levels]
+        out[name] = (np.array(levels), np.array([e.mean(axis=0) for e in errors]),
+                     np.array([e.std(axis=0, ddof=1) / np.sqrt(paths) for e in errors]))
+    return out
 
 
 def _law_and_lie(sde, law_paths):
@@ -249,7 +429,7 @@ def _plot(curves):
         print("  figure skipped: matplotlib is not installed (pip install matplotlib)")
         return
     BOTTOM = 1e-4         # noqa: N806  (the y-axis floor; errors this small are Monte Carlo noise here)
-    styles = {"Euler": ("C0", "o"), "Lie": ("C2", "s"), "Richardson": ("C3", "^")}
+    styles = {"Euler": ("C0", "o"), "Lie": ("C2", "s"), "Richardson": ("C3", "^"), "Strang": ("C1", "D")}
     panels = (*QUANTITIES, LAW)
     fig, axes = plt.subplots(len(curves), len(panels), figsize=(4.2 * len(panels), 3.6 * len(curves)),
                              squeeze=False)

@@ -38,12 +38,14 @@ def register(sub):
     p.add_argument("--V0", default="1,0.3;0.3,1", help="initial covariance, rows by ';' (default '1,0.3;0.3,1')")
     p.add_argument("--paths", type=int, default=100_000, help="number of paths (default 100000)")
     p.add_argument("--steps", type=int, default=1000, help="time steps (default 1000)")
-    p.add_argument("--scheme", default="euler", help="SDE scheme (default euler)")
+    p.add_argument("--scheme", default="euler",
+                   help="SDE scheme: euler (default, weak order 1), lie (PSD by construction) or strang "
+                        "(weak order 2: 10-20 steps reach a weak error of 1e-3 at T = 1)")
     p.add_argument("--noise", choices=("gaussian", "rademacher"), default="gaussian",
                    help="Brownian increments: gaussian (default) or rademacher signs (weak scheme: "
                         "laws and expectations, not paths; euler only)")
     p.add_argument("--backend", choices=("numpy", "numba"), default="numpy",
-                   help="numpy (default, the reference) or numba (compiled Euler, m <= 2; needs the fast extra)")
+                   help="numpy (default, the reference) or numba (compiled euler or strang, m <= 2; needs the fast extra)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     p.add_argument("--out", default=None, help="save V_T, exploded mask and settings to this .npz")

@@ -55,6 +55,23 @@ def compiled_euler_kernel(sde, m: int):
     attention (trace not ≤ threshold, a nan state, or for m = 1 a negative V before the step).
     Compiled here on a dummy path (about a second), so processes forked later inherit it.
     """
+    expr, drift = generated_drift(sde, m)
+    key = ("euler", sp.srepr(expr), m)
+    if key not in _KERNELS:
+        kernel = _build_kernel(drift, m)
+        k = m * (m + 1) // 2
+        kernel(np.ones((k, 1)), np.empty((k, 1)), np.zeros((k, 1)), 1e-3, 1e8)
+        _KERNELS[key] = kernel
+    return _KERNELS[key]
+
+
+def generated_drift(sde, m: int):
+    """(drift expression, pure-Python drift b(A, B, R) for numba) of ``sde``, checked for the
+    compiled backends: numba installed, m = 1 or 2, a symbolic drift without free parameters.
+
+    The function is ``sympy.lambdify`` with the math module and the numpy backend's evaluation
+    order (:func:`derive.lambdified.broadcast_friendly`), so that both backends round identically.
+    """
     if not numba_available():
         raise InputError("backend='numba' needs numba: pip install numba (or the covsde 'fast' extra)")
     if m not in (1, 2):
@@ -67,20 +84,14 @@ def compiled_euler_kernel(sde, m: int):
     free = sorted(s.name for s in sp.sympify(expr).free_symbols - {A, B, R})
     if free:
         raise InputError(f"the SDE has free parameters {free}; give them values first (sde.subs(...))")
-    key = (sp.srepr(expr), m)
+    key = ("drift", sp.srepr(expr))
     if key not in _KERNELS:
-        # same evaluation order as the numpy backend's drift (derive.lambdified.broadcast_friendly),
-        # so that both backends round identically
         from sympy.printing.pycode import PythonCodePrinter
         from derive.lambdified import broadcast_friendly
         ordered = broadcast_friendly(expr, ((A,), (B,)))
-        drift = sp.lambdify((A, B, R), ordered, modules="math", cse=True,
-                            printer=PythonCodePrinter({"order": "none", "fully_qualified_modules": False}))
-        kernel = _build_kernel(drift, m)
-        k = m * (m + 1) // 2
-        kernel(np.ones((k, 1)), np.empty((k, 1)), np.zeros((k, 1)), 1e-3, 1e8)
-        _KERNELS[key] = kernel
-    return _KERNELS[key]
+        _KERNELS[key] = sp.lambdify((A, B, R), ordered, modules="math", cse=True,
+                                    printer=PythonCodePrinter({"order": "none", "fully_qualified_modules": False}))
+    return expr, _KERNELS[key]
 
 
 def _build_kernel(drift_function, m: int):
@@ -160,38 +171,47 @@ def _sign_unpacker():
 
 
 class CompiledEulerSteps:
-    """The state of one chunk of paths under the compiled Euler step.
+    """The state of one chunk of paths under a compiled step (Euler, or Strang with ``signs``).
 
     Parameters
     ----------
-    kernel : from :func:`compiled_euler_kernel`.
+    kernel : from :func:`compiled_euler_kernel` (or :func:`solvers.compiled_strang.compiled_strang_kernel`).
     V0 : (P, m, m) starting states.
     noise : "gaussian" or "rademacher".
     drift : the NumPy drift (``sde.drift``), for the rare repaired paths.
     dt, threshold, block : step, explosion threshold, paths per random stream.
+    signs : extra ±1 rows after the normals (Strang's Lévy-area substitute), drawn as the NumPy
+        driver draws them (:mod:`solvers.random_increments`).
+    repair : repair(V (n, m, m), drift, dt, z (rows, n)) -> (V_new, failed), the NumPy route for
+        paths whose compiled step gave nan (singular or non-PSD states); Euler's by default.
     """
 
-    def __init__(self, kernel, V0, noise, drift, dt, threshold, block):
+    def __init__(self, kernel, V0, noise, drift, dt, threshold, block, signs=0, repair=None):
         P, m = V0.shape[0], V0.shape[-1]
         self.kernel, self.m, self.noise, self.drift = kernel, m, noise, drift
         self.dt, self.threshold, self.block = dt, threshold, block
+        self.repair = euler_step_2x2_repair if repair is None else repair
         rows = (0, 0, 1), (0, 1, 1)
         self.X = np.ascontiguousarray(V0[:, rows[0], rows[1]].T) if m == 2 else V0[:, 0, 0][None].copy()
         self.Y = np.empty_like(self.X)
-        self.z = np.empty(self.X.shape)
+        k = self.X.shape[0]
+        self.z = np.empty((k + signs, P))
+        self.signs = signs + (k if noise == "rademacher" else 0)
         self.words = None
-        if noise == "rademacher":
-            self.words = np.zeros((-(-P // block), sign_word_count(self.X.shape[0], block)), dtype=np.uint64)
+        if self.signs:
+            self.words = np.zeros((-(-P // block), sign_word_count(self.signs, block)), dtype=np.uint64)
             self.unpack, self.table = _sign_unpacker()
 
     def step(self, gens, slices):
         """One step of every path.  Returns (failed (P,) bool or None, whether a trace may have
         passed the threshold)."""
-        if self.words is None:
-            draw_normals(gens, slices, self.z)
-        else:
-            draw_sign_words(gens, slices, self.X.shape[0], self.words)
-            self.unpack(self.words.astype("<u8", copy=False).view(np.uint8), self.block, self.z, self.table)
+        rows_ = self.z.shape[0]
+        if self.signs < rows_:
+            draw_normals(gens, slices, self.z[:rows_ - self.signs])
+        if self.signs:
+            draw_sign_words(gens, slices, self.signs, self.words)
+            self.unpack(self.words.astype("<u8", copy=False).view(np.uint8), self.block,
+                        self.z[rows_ - self.signs:], self.table)
         count = self.kernel(self.X, self.Y, self.z, self.dt, self.threshold)
         failed = None
         if count:
@@ -201,7 +221,7 @@ class CompiledEulerSteps:
                 rows = np.flatnonzero(np.isnan(self.Y).any(axis=0))
                 if rows.size:              # rare: singular or non-PSD states, the NumPy way
                     failed = np.zeros(self.X.shape[1], dtype=bool)
-                    V_new, failed[rows] = euler_step_2x2_repair(
+                    V_new, failed[rows] = self.repair(
                         _matrices(self.X[:, rows]), self.drift, self.dt, self.z[:, rows])
                     self.Y[:, rows] = V_new[:, (0, 0, 1), (0, 1, 1)].T
         self.X, self.Y = self.Y, self.X

@@ -155,8 +155,8 @@ def simulate_sde(sde, V0, T, *, steps, paths, seed=None, save_at=None, scheme="e
         As with Gaussian Euler, V can leave the PSD cone near singular states; those path-steps are
         repaired by projection and counted in ``projections``.  It is several times cheaper:
         64 signs come from one 64-bit random word (see :mod:`solvers.random_increments`).
-    backend : "numpy" (default, the reference) or "numba": the Euler step for m = 1, 2 compiled
-        with numba (:mod:`solvers.compiled_euler`; needs ``pip install numba``), its drift
+    backend : "numpy" (default, the reference) or "numba": the Euler or Strang step for m = 1, 2
+        compiled with numba (:mod:`solvers.compiled_euler`; needs ``pip install numba``), its drift
         generated from ``sde.drift_expr``.  Same random numbers, same arithmetic: for a seed the
         result equals the NumPy backend's up to floating-point rounding.  The first call per
         SDE compiles (about a second).
@@ -187,11 +187,15 @@ def simulate_sde(sde, V0, T, *, steps, paths, seed=None, save_at=None, scheme="e
     m = V0.shape[-1]
     kernel = None
     if backend == "numba":
-        if scheme_obj.name != "euler":
-            raise InputError(f"backend='numba' compiles the Euler scheme only; use backend='numpy' "
-                             f"for scheme={scheme_obj.name!r}")
-        from .compiled_euler import compiled_euler_kernel
-        kernel = compiled_euler_kernel(sde, m)       # compiled now, before any fork
+        if scheme_obj.name not in ("euler", "strang"):
+            raise InputError(f"backend='numba' compiles the 'euler' and 'strang' schemes only; use "
+                             f"backend='numpy' for scheme={scheme_obj.name!r}")
+        if scheme_obj.name == "euler":
+            from .compiled_euler import compiled_euler_kernel
+            kernel = compiled_euler_kernel(sde, m)       # compiled now, before any fork
+        else:
+            from .compiled_strang import compiled_strang_kernel
+            kernel = compiled_strang_kernel(sde, m)
     seq = as_seed_sequence(seed)
     n_blocks = -(-paths // BLOCK)
     streams = seq.spawn(n_blocks)
@@ -280,7 +284,12 @@ def _run_chunk(task: _ChunkTask, sde, kernel=None, bar=None) -> _ChunkOutput:
         state = _NumpySteps(task.scheme, sde.drift, V0, task.noise, dt, task.threshold)
     else:
         from .compiled_euler import CompiledEulerSteps
-        state = CompiledEulerSteps(kernel, V0, task.noise, sde.drift, dt, task.threshold, BLOCK)
+        if task.scheme.name == "strang":
+            from .compiled_strang import numpy_repair
+            state = CompiledEulerSteps(kernel, V0, task.noise, sde.drift, dt, task.threshold, BLOCK,
+                                       signs=task.scheme.sign_count(m), repair=numpy_repair)
+        else:
+            state = CompiledEulerSteps(kernel, V0, task.noise, sde.drift, dt, task.threshold, BLOCK)
     frozen = np.zeros((P, m, m))
     exploded = np.zeros(P, dtype=bool)
     explosion_time = np.full(P, np.inf)

@@ -1,0 +1,140 @@
+"""The weak order 2 Strang step for m = 1, 2 compiled with numba (``scheme="strang", backend="numba"``).
+
+The NumPy scheme (:class:`solvers.sde_schemes.StrangSplitting`) stays the reference; this kernel does
+the same arithmetic path by path in one compiled loop:
+
+    V ← D(Δt/2) V,   V ← L N_Δ Lᵀ,   V ← D(Δt/2) V,
+
+D an explicit midpoint step (sub-stepped where Δt² ||b(V)||² > STIFF_FRACTION² ||V||², as
+:func:`solvers.sde_schemes.midpoint_drift_step`), L = [[l11, 0], [l21, l22]] the Cholesky factor and
+N_Δ the weak order 2 noise flow from the identity.  Nothing is retyped: the drift is
+``sympy.lambdify`` of ``sde.drift_expr`` (:func:`solvers.compiled_euler.generated_drift`) and N_Δ is
+``sympy.lambdify`` of the SymPy expansion (:mod:`derive.noise_flow_expansion`) with the math module,
+both compiled by ``numba.njit``.  Random inputs are drawn by the driver exactly as for the NumPy
+backend (k normals, then 2k signs per path-step), so for a seed the two backends agree up to rounding.
+A path whose state after the first drift half-step is not PSD beyond rounding (the states
+:func:`solvers.symmetric_noise.psd_factor` projects) is redone by the NumPy step.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import sympy as sp
+
+from .compiled_euler import _KERNELS, generated_drift
+from .sde_schemes import STIFF_FRACTION, get_scheme
+from .symmetric_noise import PSD_TOLERANCE
+
+
+def compiled_strang_kernel(sde, m: int):
+    """``kernel(X, Y, z, dt, threshold) -> count`` for the Strang step, as the compiled Euler kernel:
+    X, Y (3 or 1, P) rows (V11, V12, V22) now / after; z (3k, P) normals then signs; count = paths
+    whose new trace is not ≤ threshold or whose state is nan.  Compiled on a dummy path, cached."""
+    expr, drift = generated_drift(sde, m)
+    key = ("strang", sp.srepr(expr), m)
+    if key not in _KERNELS:
+        from derive.noise_flow_expansion import noise_flow_expansion
+        e = noise_flow_expansion(m)
+        iu, ju = np.triu_indices(m)
+        flow = sp.lambdify((*e.w, *e.x, *e.y, e.dt), tuple(e.N[int(i), int(j)] for i, j in zip(iu, ju)),
+                           modules="math", cse=True)
+        kernel = _build(drift, flow, m)
+        k = m * (m + 1) // 2
+        kernel(np.ones((k, 1)), np.empty((k, 1)), np.zeros((3 * k, 1)), 1e-3, 1e8)
+        _KERNELS[key] = kernel
+    return _KERNELS[key]
+
+
+def numpy_repair(V, drift, dt, z):
+    """The NumPy Strang step for the paths the kernel could not take."""
+    return get_scheme("strang").step(V, drift, dt, z)
+
+
+def _build(drift_function, flow_function, m: int):
+    import numba
+    jit = numba.njit(error_model="numpy")
+    drift = numba.njit(error_model="numpy", inline="always")(drift_function)
+    flow = numba.njit(error_model="numpy", inline="always")(flow_function)
+    stiff2 = STIFF_FRACTION ** 2
+    psd_tolerance = PSD_TOLERANCE
+
+    if m == 2:
+        @numba.njit(error_model="numpy", inline="always")
+        def rk2(v11, v12, v22, h):
+            b11, b12, b22 = drift(v11, v11, v11), drift(v11, v22, v12), drift(v22, v22, v22)
+            u11, u12, u22 = v11 + (0.5 * h) * b11, v12 + (0.5 * h) * b12, v22 + (0.5 * h) * b22
+            return (v11 + h * drift(u11, u11, u11), v12 + h * drift(u11, u22, u12),
+                    v22 + h * drift(u22, u22, u22), b11, b12, b22)
+
+        @numba.njit(error_model="numpy", inline="always")
+        def half_step(v11, v12, v22, h):
+            n11, n12, n22, b11, b12, b22 = rk2(v11, v12, v22, h)
+            size2 = v11 * v11 + v12 * v12 + v12 * v12 + v22 * v22
+            change2 = (h * h) * (b11 * b11 + b12 * b12 + b12 * b12 + b22 * b22)
+            if not (change2 <= stiff2 * size2) and math.isfinite(size2):
+                ratio = math.sqrt(change2 / max(stiff2 * size2, 2.2250738585072014e-308))
+                count = 2.0 ** math.ceil(math.log2(max(ratio, 1.0))) if ratio <= 4096.0 else 4096.0
+                n11, n12, n22, sub = v11, v12, v22, h / count
+                for _ in range(int(count)):
+                    n11, n12, n22, _b11, _b12, _b22 = rk2(n11, n12, n22, sub)
+            return n11, n12, n22
+
+        @jit
+        def kernel(X, Y, z, dt, threshold):
+            sdt = math.sqrt(dt)
+            count = 0
+            for p in range(X.shape[1]):
+                v11, v12, v22 = half_step(X[0, p], X[1, p], X[2, p], 0.5 * dt)
+                # the Cholesky factor exactly as solvers.symmetric_noise.psd_factor takes it; a state
+                # it would project (not PSD beyond rounding) gets nan here and the NumPy route
+                det = v11 * v22 - v12 * v12
+                scale = max(abs(v11), abs(v22))
+                if v11 < 0.0 or v22 < 0.0 or det < -psd_tolerance * scale * scale or det != det:
+                    Y[0, p] = Y[1, p] = Y[2, p] = math.nan
+                    count += 1
+                    continue
+                l11 = math.sqrt(v11)
+                l21 = v12 / l11 if l11 > 0.0 else 0.0
+                l22 = math.sqrt(max(v22 - l21 * l21, 0.0))
+                n11, n12, n22 = flow(z[0, p] * sdt, z[1, p] * sdt, z[2, p] * sdt, z[3, p], z[4, p], z[5, p],
+                                     z[6, p], z[7, p], z[8, p], dt)
+                a = l21 * n11 + l22 * n12
+                b = l21 * n12 + l22 * n22
+                v11, v12, v22 = half_step(l11 * l11 * n11, l11 * (l21 * n11 + l22 * n12), a * l21 + b * l22,
+                                          0.5 * dt)
+                Y[0, p] = v11
+                Y[1, p] = v12
+                Y[2, p] = v22
+                count += (not (v11 + v22 <= threshold)) | (v12 != v12)
+            return count
+        return kernel
+
+    @numba.njit(error_model="numpy", inline="always")
+    def half_step_1(v, h):
+        b = drift(v, v, v)
+        u = v + (0.5 * h) * b
+        n = v + h * drift(u, u, u)
+        size2, change2 = v * v, (h * h) * (b * b)
+        if not (change2 <= stiff2 * size2) and math.isfinite(size2):
+            ratio = math.sqrt(change2 / max(stiff2 * size2, 2.2250738585072014e-308))
+            count = 2.0 ** math.ceil(math.log2(max(ratio, 1.0))) if ratio <= 4096.0 else 4096.0
+            n, sub = v, h / count
+            for _ in range(int(count)):
+                u = n + (0.5 * sub) * drift(n, n, n)
+                n = n + sub * drift(u, u, u)
+        return n
+
+    @jit
+    def kernel(X, Y, z, dt, threshold):
+        sdt = math.sqrt(dt)
+        count = 0
+        for p in range(X.shape[1]):
+            v = half_step_1(X[0, p], 0.5 * dt)
+            l = math.sqrt(max(v, 0.0))
+            n = flow(z[0, p] * sdt, z[1, p], z[2, p], dt)[0]
+            v = half_step_1(l * n * l, 0.5 * dt)
+            Y[0, p] = v
+            count += (not (v <= threshold)) | (v != v)
+        return count
+    return kernel
