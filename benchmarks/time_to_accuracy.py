@@ -179,7 +179,7 @@ def run(quick: bool) -> BenchmarkReport:
     from solvers.richardson import richardson_expectation
     paths = 40_000 if quick else 400_000
     law_paths = 20_000 if quick else 100_000
-    strang_paths = 40_000 if quick else 400_000
+    strang_paths = 40_000 if quick else 1_000_000
     cases = [("tanh", derive_sde("tanh"))]
     if not quick:
         cases.append(("relu-like (c+ = 0, c- = -1)", derive_sde("relu", c_plus=0, c_minus=-1)))

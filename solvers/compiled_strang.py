@@ -68,46 +68,72 @@ def _build(drift_function, flow_function, m: int):
                     v22 + h * drift(u22, u22, u22), b11, b12, b22)
 
         @numba.njit(error_model="numpy", inline="always")
-        def half_step(v11, v12, v22, h):
-            n11, n12, n22, b11, b12, b22 = rk2(v11, v12, v22, h)
+        def stiff(v11, v12, v22, b11, b12, b22, h):
+            """Δt² ||b||² > STIFF_FRACTION² ||V||² with ||V|| finite (branch-free)."""
             size2 = v11 * v11 + v12 * v12 + v12 * v12 + v22 * v22
             change2 = (h * h) * (b11 * b11 + b12 * b12 + b12 * b12 + b22 * b22)
-            if not (change2 <= stiff2 * size2) and math.isfinite(size2):
-                ratio = math.sqrt(change2 / max(stiff2 * size2, 2.2250738585072014e-308))
-                count = 2.0 ** math.ceil(math.log2(max(ratio, 1.0))) if ratio <= 4096.0 else 4096.0
-                n11, n12, n22, sub = v11, v12, v22, h / count
-                for _ in range(int(count)):
-                    n11, n12, n22, _b11, _b12, _b22 = rk2(n11, n12, n22, sub)
+            return (not (change2 <= stiff2 * size2)) & (size2 < math.inf)
+
+        @numba.njit(error_model="numpy")
+        def substeps(v11, v12, v22, h):
+            """The stiff path's half-step: 2^j equal RK2 sub-steps (rare; scalar)."""
+            b11, b12, b22 = drift(v11, v11, v11), drift(v11, v22, v12), drift(v22, v22, v22)
+            size2 = v11 * v11 + v12 * v12 + v12 * v12 + v22 * v22
+            change2 = (h * h) * (b11 * b11 + b12 * b12 + b12 * b12 + b22 * b22)
+            ratio = math.sqrt(change2 / max(stiff2 * size2, 2.2250738585072014e-308))
+            count = 2.0 ** math.ceil(math.log2(max(ratio, 1.0))) if ratio <= 4096.0 else 4096.0
+            n11, n12, n22, sub = v11, v12, v22, h / count
+            for _ in range(int(count)):
+                n11, n12, n22, _b11, _b12, _b22 = rk2(n11, n12, n22, sub)
             return n11, n12, n22
 
         @jit
         def kernel(X, Y, z, dt, threshold):
-            sdt = math.sqrt(dt)
-            count = 0
-            for p in range(X.shape[1]):
-                v11, v12, v22 = half_step(X[0, p], X[1, p], X[2, p], 0.5 * dt)
+            # branch-free passes over all paths (they vectorise), then the rare stiff paths
+            P = X.shape[1]
+            h, sdt = 0.5 * dt, math.sqrt(dt)
+            W = np.empty((3, P))
+            flag = np.empty(P, dtype=np.bool_)
+            half_step_pass(X, W, flag, h)                        # first drift half-step
+            for p in range(P):                                   # noise flow L N Lᵀ, in place
+                v11, v12, v22 = W[0, p], W[1, p], W[2, p]
                 # the Cholesky factor exactly as solvers.symmetric_noise.psd_factor takes it; a state
                 # it would project (not PSD beyond rounding) gets nan here and the NumPy route
                 det = v11 * v22 - v12 * v12
                 scale = max(abs(v11), abs(v22))
-                if v11 < 0.0 or v22 < 0.0 or det < -psd_tolerance * scale * scale or det != det:
-                    Y[0, p] = Y[1, p] = Y[2, p] = math.nan
-                    count += 1
-                    continue
-                l11 = math.sqrt(v11)
+                bad = (v11 < 0.0) | (v22 < 0.0) | (det < -psd_tolerance * scale * scale) | (det != det)
+                l11 = math.sqrt(abs(v11))
                 l21 = v12 / l11 if l11 > 0.0 else 0.0
                 l22 = math.sqrt(max(v22 - l21 * l21, 0.0))
                 n11, n12, n22 = flow(z[0, p] * sdt, z[1, p] * sdt, z[2, p] * sdt, z[3, p], z[4, p], z[5, p],
                                      z[6, p], z[7, p], z[8, p], dt)
                 a = l21 * n11 + l22 * n12
                 b = l21 * n12 + l22 * n22
-                v11, v12, v22 = half_step(l11 * l11 * n11, l11 * (l21 * n11 + l22 * n12), a * l21 + b * l22,
-                                          0.5 * dt)
-                Y[0, p] = v11
-                Y[1, p] = v12
-                Y[2, p] = v22
-                count += (not (v11 + v22 <= threshold)) | (v12 != v12)
+                W[0, p] = math.nan if bad else l11 * l11 * n11
+                W[1, p] = math.nan if bad else l11 * (l21 * n11 + l22 * n12)
+                W[2, p] = math.nan if bad else a * l21 + b * l22
+            half_step_pass(W, Y, flag, h)                        # second drift half-step
+            count = 0
+            for p in range(P):
+                count += (not (Y[0, p] + Y[2, p] <= threshold)) | (Y[1, p] != Y[1, p])
             return count
+
+        @numba.njit(error_model="numpy")
+        def half_step_pass(A, B, flag, h):
+            """B = D(h) A for every path: one RK2 step (vectorised pass), sub-steps where stiff."""
+            any_stiff = False
+            for p in range(A.shape[1]):
+                x11, x12, x22 = A[0, p], A[1, p], A[2, p]
+                n11, n12, n22, b11, b12, b22 = rk2(x11, x12, x22, h)
+                f = stiff(x11, x12, x22, b11, b12, b22, h)
+                flag[p] = f
+                any_stiff |= f
+                B[0, p], B[1, p], B[2, p] = n11, n12, n22
+            if any_stiff:
+                for p in range(A.shape[1]):
+                    if flag[p]:
+                        B[0, p], B[1, p], B[2, p] = substeps(A[0, p], A[1, p], A[2, p], h)
+
         return kernel
 
     @numba.njit(error_model="numpy", inline="always")
