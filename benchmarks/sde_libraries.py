@@ -7,7 +7,12 @@ dV = L S Lᵀ with S symmetric Gaussian (SPEC §1), written as a 3×3 diffusion 
 3 independent Brownian motions ("general" noise).
 
 * torchsde (``pip install torch==2.13.0 torchsde``): batched, float64, ``method="euler"``;
-* sdeint (``pip install sdeint``): one path per call, ``itoEuler``.
+* sdeint (``pip install sdeint``): one path per call, ``itoEuler``;
+* diffrax (``pip install "jax[cpu]" diffrax``): float64, ``Euler()`` on
+  ``MultiTerm(ODETerm(f), ControlTerm(g, UnsafeBrownianPath))``, ``jit`` of a ``vmap`` over paths (one
+  PRNG key per path), CPU; compile time is excluded from the timing and printed beside it.  A
+  printed check compares E[V11_T] and the variances of V11_T, V12_T, V22_T at T = 0.2 with
+  ``simulate_sde``'s, in standard errors: the two solve the same SDE.
 
 Ours is timed with the default Gaussian NumPy Euler and, where numba is installed, the compiled
 step with Gaussian and with Rademacher increments (the simplified weak Euler scheme: same weak
@@ -15,9 +20,15 @@ order 1 as every Euler here, so the same accuracy for laws and expectations at t
 no strong order, which none of these comparisons uses). The headline ratio is for the fastest.
 
 A library that is not installed is skipped with a line saying how to install it (the optional
-``bench`` extra). Targets: ≥ 30× faster than torchsde, ≥ 1000× faster than sdeint (per path-step).
+``bench`` extra). Targets: ≥ 30× faster than torchsde, ≥ 1000× faster than sdeint (per path-step);
+diffrax is measured and reported without a target.
 """
 from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
@@ -104,6 +115,152 @@ def _time_sdeint(sde, paths, steps, repeat):
     return time_call(solve, repeat=repeat, warmup=0)
 
 
+def _import_jax_on_one_cpu_thread():
+    """Import jax for float64 on the CPU, on one core where jax is not imported yet.
+
+    XLA's CPU client runs work on an intra-op thread pool sized from the CPUs the process may use
+    (its affinity), and jax exposes no setting for it; ``--xla_cpu_multi_thread_eigen=false`` only
+    covers Eigen kernels.  So the backend is started with the process pinned to one core (its pool
+    threads keep that affinity) and the affinity is then restored for the rest of the process.
+    All this only works if this is the first import of jax in the process; the caller measures
+    CPU time / wall time of a solve and reports what it got.
+    """
+    if "jax" in sys.modules:
+        import jax
+        jax.config.update("jax_enable_x64", True)
+        return jax
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_cpu_multi_thread_eigen" not in flags:
+        os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false").strip()
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    allowed = os.sched_getaffinity(0) if hasattr(os, "sched_setaffinity") else None
+    try:
+        if allowed:
+            os.sched_setaffinity(0, {min(allowed)})
+        import jax
+        jax.config.update("jax_enable_x64", True)
+        jax.devices("cpu")                 # starts the CPU backend and its thread pools
+    finally:
+        if allowed:
+            os.sched_setaffinity(0, allowed)
+    return jax
+
+
+def _diffrax_solver(sde, steps):
+    """``solve(keys) -> (len(keys), 3)`` final (V11, V12, V22) at T = steps·DT: diffrax Euler, jit(vmap)."""
+    jax = _import_jax_on_one_cpu_thread()
+    import diffrax
+    import jax.numpy as jnp
+    from derive import A, B, R
+    b = sp.lambdify((A, B, R), sde.drift_expr, modules="jax")
+
+    def f(t, y, args):
+        return jnp.stack([b(y[0], y[0], y[0]), b(y[0], y[2], y[1]), b(y[2], y[2], y[2])])
+
+    def g(t, y, args):
+        return _noise_matrix(y[0], y[1], y[2], jnp.sqrt, jnp.zeros_like, jnp.stack)
+
+    y0 = jnp.array([V0[0, 0], V0[0, 1], V0[1, 1]], dtype=jnp.float64)
+
+    def one_path(key):
+        brownian = diffrax.UnsafeBrownianPath(shape=(3,), key=key)
+        terms = diffrax.MultiTerm(diffrax.ODETerm(f), diffrax.ControlTerm(g, brownian))
+        solution = diffrax.diffeqsolve(terms, diffrax.Euler(), 0.0, steps * DT, dt0=DT, y0=y0,
+                                       saveat=diffrax.SaveAt(t1=True), max_steps=steps + 1,
+                                       adjoint=diffrax.ForwardMode())   # UnsafeBrownianPath needs it
+        return solution.ys[0]
+    return jax.jit(jax.vmap(one_path))
+
+
+def _path_keys(paths, seed):
+    jax = _import_jax_on_one_cpu_thread()
+    return jax.random.split(jax.random.key(seed), paths)
+
+
+def _time_diffrax(sde, paths, steps, repeat):
+    """Timing of the compiled solve (compile excluded), compile seconds, CPU/wall, versions."""
+    jax = _import_jax_on_one_cpu_thread()
+    import diffrax
+    keys = _path_keys(paths, seed=0)
+    start = time.perf_counter()
+    solve = _diffrax_solver(sde, steps).lower(keys).compile()
+    compile_seconds = time.perf_counter() - start
+
+    def run():
+        return solve(keys).block_until_ready()
+    timing = time_call(run, repeat=repeat)
+    wall, cpu = time.perf_counter(), time.process_time()
+    run()
+    cpu_per_wall = (time.process_time() - cpu) / (time.perf_counter() - wall)
+    return timing, compile_seconds, cpu_per_wall, f"jax {jax.__version__}, diffrax {diffrax.__version__}"
+
+
+@dataclass(frozen=True)
+class MomentAgreement:
+    """One statistic of V_T by diffrax and by ``simulate_sde`` (independent noise), with standard errors.
+
+    Attributes
+    ----------
+    name : str
+        e.g. "mean V11_T", "var V12_T".
+    diffrax_value, diffrax_se, covsde_value, covsde_se : float
+        Monte Carlo estimates and their standard errors.
+    z : float
+        (diffrax_value - covsde_value) / sqrt(diffrax_se² + covsde_se²): about N(0, 1) when both
+        solve the same SDE with the same scheme and step (they share the O(dt) weak bias).
+    """
+
+    name: str
+    diffrax_value: float
+    diffrax_se: float
+    covsde_value: float
+    covsde_se: float
+    z: float
+
+    def __str__(self) -> str:
+        return (f"diffrax {self.name} {self.diffrax_value:.4f} ± {self.diffrax_se:.4f} vs covsde "
+                f"{self.covsde_value:.4f} ± {self.covsde_se:.4f} ({self.z:+.1f} se)")
+
+
+def _mean_and_se(x):
+    return x.mean(), x.std(ddof=1) / np.sqrt(x.size)
+
+
+def _variance_and_se(x):
+    """Sample variance and its delta-method standard error, std((x - x̄)²) / sqrt(n)."""
+    squares = (x - x.mean()) ** 2
+    return x.var(ddof=1), squares.std(ddof=1) / np.sqrt(x.size)
+
+
+def diffrax_agreement(sde, *, paths=20_000, steps=200, seed=0):
+    """E[V11_T] and Var of V11_T, V12_T, V22_T at T = steps·DT: diffrax Euler vs ``simulate_sde``.
+
+    Both are Euler–Maruyama at the same dt (ours with Gaussian increments, NumPy), so they share the
+    O(dt) weak bias and differ only by Monte Carlo noise.  The mean carries the drift (and the noise
+    through it: dE[V11] = -2 Var(V11) dt for tanh); each variance grows with the square of one row
+    of the 3×3 noise matrix, so a wrong row shows there.  Paths on which diffrax's Euler left the
+    PSD cone (a NaN from sqrt; ``simulate_sde`` projects them instead) are dropped and counted.
+
+    Returns
+    -------
+    (list of MomentAgreement, number of non-finite diffrax paths)
+    """
+    from solvers.covariance_sde import simulate_sde
+    ends = np.asarray(_diffrax_solver(sde, steps)(_path_keys(paths, seed)))
+    finite = np.all(np.isfinite(ends), axis=1)
+    theirs = ends[finite]
+    V = simulate_sde(sde, V0, steps * DT, steps=steps, paths=paths, seed=seed, progress=False).V
+    ours = np.stack([V[:, 0, 0], V[:, 0, 1], V[:, 1, 1]], axis=1)
+    statistics = [("mean V11_T", 0, _mean_and_se), ("var V11_T", 0, _variance_and_se),
+                  ("var V12_T", 1, _variance_and_se), ("var V22_T", 2, _variance_and_se)]
+    rows = []
+    for name, column, estimate in statistics:
+        (value_theirs, se_theirs), (value_ours, se_ours) = estimate(theirs[:, column]), estimate(ours[:, column])
+        rows.append(MomentAgreement(name, float(value_theirs), float(se_theirs), float(value_ours),
+                                    float(se_ours), float((value_theirs - value_ours) / np.hypot(se_theirs, se_ours))))
+    return rows, int(paths - finite.sum())
+
+
 def run(quick: bool) -> BenchmarkReport:
     from derive import derive_sde
     report = BenchmarkReport(NUMBER, "sde_libraries", TITLE)
@@ -128,7 +285,7 @@ def run(quick: bool) -> BenchmarkReport:
     best = min(ours, key=ours.get)
     ours_per, plain_per = ours[best], ours["gaussian", "numpy"]
     best_name = f"{best[0]}, {best[1]}"
-    skipped = []
+    skipped, notes = [], []
     try:
         torch_timing, torch_version = _time_torchsde(sde, paths, steps, repeat)
     except ImportError:
@@ -159,14 +316,31 @@ def run(quick: bool) -> BenchmarkReport:
                                    f"{format_seconds(per)} vs {plain_per * 1e9:.1f} ns per path-step"))
     try:
         import diffrax  # noqa: F401
+        import jax  # noqa: F401
     except ImportError:
-        skipped.append("diffrax not installed (needs jax)")
+        skipped.append('diffrax not installed (pip install "jax[cpu]" diffrax, or the `bench` extra)')
     else:
-        skipped.append("diffrax is installed but not benchmarked yet")
+        timing, compile_seconds, cpu_per_wall, versions = _time_diffrax(sde, paths, steps, repeat)
+        per = timing.best / (paths * steps)
+        threads = f"CPU/wall {cpu_per_wall:.2f}" + (" (one thread)" if cpu_per_wall < 1.1 else "")
+        rows.append([f"diffrax Euler, float64, jit(vmap) ({versions})", f"{paths:,} × {steps}",
+                     f"{per * 1e9:.1f} ns", str(timing), f"{per / ours_per:.1f}"])
+        report.ratios.append(Ratio(f"diffrax / simulate_sde ({best_name}), Euler dt = 1e-3 (per path-step)",
+                                   per / ours_per, f"{per * 1e9:.0f} ns vs {ours_per * 1e9:.1f} ns per path-step; "
+                                   f"compile {format_seconds(compile_seconds)} not timed; {threads}"))
+        report.ratios.append(Ratio("diffrax / simulate_sde (gaussian, numpy: the default)", per / plain_per,
+                                   f"{per * 1e9:.0f} ns vs {plain_per * 1e9:.1f} ns per path-step"))
+        agreement, dropped = diffrax_agreement(sde)
+        notes.append(f"diffrax: compile {format_seconds(compile_seconds)} (excluded from its time), {threads}")
+        notes.append(f"same SDE? Euler dt = {DT:g}, T = 0.2, 20,000 paths each"
+                     + (f" ({dropped} diffrax paths non-finite, dropped)" if dropped else "") + ":")
+        notes += [f"  {line}" for line in agreement]
     print(f"  Euler–Maruyama, dt = {DT:g}, tanh, m = 2 (state V11, V12, V22, 3 Brownian motions):")
     for row in rows[:len(variants)]:
         row[4] = f"{float(row[2].split()[0]) * 1e-9 / ours_per:.2f}"
     print_table(["solver", "paths × steps", "per path-step", "time", f"× covsde ({best_name})"], rows)
+    for note in notes:
+        print(f"  {note}")
     report.skipped = "; ".join(skipped) or None
     return report
 
