@@ -55,10 +55,10 @@ def compiled_euler_kernel(sde, m: int):
     attention (trace not ≤ threshold, a nan state, or for m = 1 a negative V before the step).
     Compiled here on a dummy path (about a second), so processes forked later inherit it.
     """
-    expr, drift = generated_drift(sde, m)
+    expr, drift, diagonal_zero = generated_drift(sde, m)
     key = ("euler", sp.srepr(expr), m)
     if key not in _KERNELS:
-        kernel = _build_kernel(drift, m)
+        kernel = _build_kernel(drift, m, diagonal_zero)
         k = m * (m + 1) // 2
         kernel(np.ones((k, 1)), np.empty((k, 1)), np.zeros((k, 1)), 1e-3, 1e8)
         _KERNELS[key] = kernel
@@ -66,8 +66,9 @@ def compiled_euler_kernel(sde, m: int):
 
 
 def generated_drift(sde, m: int):
-    """(drift expression, pure-Python drift b(A, B, R) for numba) of ``sde``, checked for the
-    compiled backends: numba installed, m = 1 or 2, a symbolic drift without free parameters.
+    """(drift expression, pure-Python drift b(A, B, R) for numba, whether b(a, a, a) = 0 for a > 0)
+    of ``sde``, checked for the compiled backends: numba installed, m = 1 or 2, a symbolic drift
+    without free parameters.
 
     The function is ``sympy.lambdify`` with the math module and the numpy backend's evaluation
     order (:func:`derive.lambdified.broadcast_friendly`), so that both backends round identically.
@@ -86,18 +87,37 @@ def generated_drift(sde, m: int):
         raise InputError(f"the SDE has free parameters {free}; give them values first (sde.subs(...))")
     key = ("drift", sp.srepr(expr))
     if key not in _KERNELS:
+        a = sp.Symbol("a", positive=True)
+        # where b(a, a, a) is identically 0 for a > 0 (ReLU-like: nu(1) = 0) the kernels skip its
+        # evaluation on the diagonal; the generic formula gives exactly 0.0 there too (acos(1) = 0)
+        _KERNELS["diagonal zero", sp.srepr(expr)] = sp.simplify(expr.subs({A: a, B: a, R: a})) == 0
         from sympy.printing.pycode import PythonCodePrinter
         from derive.lambdified import broadcast_friendly
         ordered = broadcast_friendly(expr, ((A,), (B,)))
         _KERNELS[key] = sp.lambdify((A, B, R), ordered, modules="math", cse=True,
                                     printer=PythonCodePrinter({"order": "none", "fully_qualified_modules": False}))
-    return expr, _KERNELS[key]
+    return expr, _KERNELS[key], _KERNELS["diagonal zero", sp.srepr(expr)]
 
 
-def _build_kernel(drift_function, m: int):
+def diagonal_drift(drift, diagonal_zero: bool):
+    """The compiled b(a, a, a): 0.0 for a > 0 where the drift vanishes there identically."""
+    import numba
+    if diagonal_zero:
+        @numba.njit(error_model="numpy", inline="always")
+        def diagonal(a):
+            return 0.0 if a > 0.0 else drift(a, a, a)
+    else:
+        @numba.njit(error_model="numpy", inline="always")
+        def diagonal(a):
+            return drift(a, a, a)
+    return diagonal
+
+
+def _build_kernel(drift_function, m: int, diagonal_zero: bool = False):
     import numba
     jit = numba.njit(error_model="numpy")
     drift = numba.njit(error_model="numpy", inline="always")(drift_function)
+    diagonal = diagonal_drift(drift, diagonal_zero)
 
     if m == 2:
         @jit
@@ -106,9 +126,9 @@ def _build_kernel(drift_function, m: int):
             count = 0
             for p in range(X.shape[1]):
                 v11, v12, v22 = X[0, p], X[1, p], X[2, p]
-                b11 = drift(v11, v11, v11)
+                b11 = diagonal(v11)
                 b12 = drift(v11, v22, v12)
-                b22 = drift(v22, v22, v22)
+                b22 = diagonal(v22)
                 l11 = math.sqrt(v11)
                 l21 = v12 / l11
                 d = v22 - l21 * l21                       # l22², the Schur complement
@@ -132,7 +152,7 @@ def _build_kernel(drift_function, m: int):
             for p in range(X.shape[1]):
                 v = X[0, p]
                 l = math.sqrt(max(v, 0.0))
-                n = (v + drift(v, v, v) * dt) + (l * (z[0, p] * s2)) * l
+                n = (v + diagonal(v) * dt) + (l * (z[0, p] * s2)) * l
                 Y[0, p] = n
                 count += (not (n <= threshold)) | (v < 0.0)
             return count

@@ -22,7 +22,7 @@ import math
 import numpy as np
 import sympy as sp
 
-from .compiled_euler import _KERNELS, generated_drift
+from .compiled_euler import _KERNELS, diagonal_drift, generated_drift
 from .sde_schemes import STIFF_FRACTION, get_scheme
 from .symmetric_noise import PSD_TOLERANCE
 
@@ -31,7 +31,7 @@ def compiled_strang_kernel(sde, m: int):
     """``kernel(X, Y, z, dt, threshold) -> count`` for the Strang step, as the compiled Euler kernel:
     X, Y (3 or 1, P) rows (V11, V12, V22) now / after; z (3k, P) normals then signs; count = paths
     whose new trace is not ≤ threshold or whose state is nan.  Compiled on a dummy path, cached."""
-    expr, drift = generated_drift(sde, m)
+    expr, drift, diagonal_zero = generated_drift(sde, m)
     key = ("strang", sp.srepr(expr), m)
     if key not in _KERNELS:
         from derive.noise_flow_expansion import noise_flow_expansion
@@ -39,7 +39,7 @@ def compiled_strang_kernel(sde, m: int):
         iu, ju = np.triu_indices(m)
         flow = sp.lambdify((*e.w, *e.x, *e.y, e.dt), tuple(e.N[int(i), int(j)] for i, j in zip(iu, ju)),
                            modules="math", cse=True)
-        kernel = _build(drift, flow, m)
+        kernel = _build(drift, flow, m, diagonal_zero)
         k = m * (m + 1) // 2
         kernel(np.ones((k, 1)), np.empty((k, 1)), np.zeros((3 * k, 1)), 1e-3, 1e8)
         _KERNELS[key] = kernel
@@ -51,10 +51,11 @@ def numpy_repair(V, drift, dt, z):
     return get_scheme("strang").step(V, drift, dt, z)
 
 
-def _build(drift_function, flow_function, m: int):
+def _build(drift_function, flow_function, m: int, diagonal_zero: bool):
     import numba
     jit = numba.njit(error_model="numpy")
     drift = numba.njit(error_model="numpy", inline="always")(drift_function)
+    diagonal = diagonal_drift(drift, diagonal_zero)
     flow = numba.njit(error_model="numpy", inline="always")(flow_function)
     stiff2 = STIFF_FRACTION ** 2
     psd_tolerance = PSD_TOLERANCE
@@ -62,10 +63,10 @@ def _build(drift_function, flow_function, m: int):
     if m == 2:
         @numba.njit(error_model="numpy", inline="always")
         def rk2(v11, v12, v22, h):
-            b11, b12, b22 = drift(v11, v11, v11), drift(v11, v22, v12), drift(v22, v22, v22)
+            b11, b12, b22 = diagonal(v11), drift(v11, v22, v12), diagonal(v22)
             u11, u12, u22 = v11 + (0.5 * h) * b11, v12 + (0.5 * h) * b12, v22 + (0.5 * h) * b22
-            return (v11 + h * drift(u11, u11, u11), v12 + h * drift(u11, u22, u12),
-                    v22 + h * drift(u22, u22, u22), b11, b12, b22)
+            return (v11 + h * diagonal(u11), v12 + h * drift(u11, u22, u12),
+                    v22 + h * diagonal(u22), b11, b12, b22)
 
         @numba.njit(error_model="numpy", inline="always")
         def stiff(v11, v12, v22, b11, b12, b22, h):
@@ -77,7 +78,7 @@ def _build(drift_function, flow_function, m: int):
         @numba.njit(error_model="numpy")
         def substeps(v11, v12, v22, h):
             """The stiff path's half-step: 2^j equal RK2 sub-steps (rare; scalar)."""
-            b11, b12, b22 = drift(v11, v11, v11), drift(v11, v22, v12), drift(v22, v22, v22)
+            b11, b12, b22 = diagonal(v11), drift(v11, v22, v12), diagonal(v22)
             size2 = v11 * v11 + v12 * v12 + v12 * v12 + v22 * v22
             change2 = (h * h) * (b11 * b11 + b12 * b12 + b12 * b12 + b22 * b22)
             ratio = math.sqrt(change2 / max(stiff2 * size2, 2.2250738585072014e-308))
@@ -138,17 +139,17 @@ def _build(drift_function, flow_function, m: int):
 
     @numba.njit(error_model="numpy", inline="always")
     def half_step_1(v, h):
-        b = drift(v, v, v)
+        b = diagonal(v)
         u = v + (0.5 * h) * b
-        n = v + h * drift(u, u, u)
+        n = v + h * diagonal(u)
         size2, change2 = v * v, (h * h) * (b * b)
         if not (change2 <= stiff2 * size2) and math.isfinite(size2):
             ratio = math.sqrt(change2 / max(stiff2 * size2, 2.2250738585072014e-308))
             count = 2.0 ** math.ceil(math.log2(max(ratio, 1.0))) if ratio <= 4096.0 else 4096.0
             n, sub = v, h / count
             for _ in range(int(count)):
-                u = n + (0.5 * sub) * drift(n, n, n)
-                n = n + sub * drift(u, u, u)
+                u = n + (0.5 * sub) * diagonal(n)
+                n = n + sub * diagonal(u)
         return n
 
     @jit
