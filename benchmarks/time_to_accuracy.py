@@ -134,13 +134,14 @@ def _compiled_steps(sde, names, m):
         build, repair = available[name]
         kernel = build(sde, m)
 
-        def step(V, dt, z, kernel=kernel, repair=repair):
+        def step(V, dt, z, kernel=kernel, repair=repair, **flags):
             X = np.ascontiguousarray(V[:, (0, 0, 1), (0, 1, 1)].T)
             Y = np.empty_like(X)
-            if kernel(X, Y, z, dt, np.inf):
+            if kernel(X, Y, z, dt, np.inf, *flags.values()):
                 rows = np.flatnonzero(np.isnan(Y).any(axis=0))
                 if rows.size:                       # singular or non-PSD states: the NumPy route
-                    Y[:, rows] = repair(_matrices(X[:, rows]), sde.drift, dt, z[:, rows])[0][:, (0, 0, 1), (0, 1, 1)].T
+                    Y[:, rows] = repair(_matrices(X[:, rows]), sde.drift, dt, z[:, rows],
+                                        **flags)[0][:, (0, 0, 1), (0, 1, 1)].T
             return _matrices(Y)
         out[name] = step
     return out
@@ -356,6 +357,7 @@ def coupled_symmetric_final_states(sde, schemes, *, paths, seed, chunk=8_192):
     for start in range(0, paths, chunk):
         P = min(chunk, paths - start)
         states = {key: np.array(np.broadcast_to(V0, (P, m, m))) for key in schemes}
+        done = {key: 0 for key in schemes}
         for _ in range(coarsest):
             fine = rng.standard_normal((per, k, P)) * np.sqrt(T / finest)
             for (name, n) in schemes:
@@ -363,12 +365,16 @@ def coupled_symmetric_final_states(sde, schemes, *, paths, seed, chunk=8_192):
                 increments = fine.reshape(n // coarsest, per * coarsest // n, k, P).sum(axis=1) / np.sqrt(dt)
                 signs = getattr(scheme, "sign_count", lambda m: 0)(m)
                 for z in increments:
+                    flags = {}
                     if signs:
                         z = np.concatenate([z, 2.0 * signs_rng.integers(0, 2, size=(signs, P)) - 1.0])
+                    if getattr(scheme, "merges_half_steps", False):     # as simulate_sde steps it
+                        done[name, n] += 1
+                        flags = dict(lead=done[name, n] == 1, trail=0.5 if done[name, n] == n else 1.0)
                     if name in compiled:
-                        states[name, n] = compiled[name](states[name, n], dt, np.ascontiguousarray(z))
+                        states[name, n] = compiled[name](states[name, n], dt, np.ascontiguousarray(z), **flags)
                     else:
-                        states[name, n], _ = scheme.step(states[name, n], sde.drift, dt, z)
+                        states[name, n], _ = scheme.step(states[name, n], sde.drift, dt, z, **flags)
         for key, V in states.items():
             if not np.all(np.isfinite(V)):
                 raise FloatingPointError(f"{key} produced non-finite states")

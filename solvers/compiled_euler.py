@@ -204,13 +204,15 @@ class CompiledEulerSteps:
         driver draws them (:mod:`solvers.random_increments`).
     repair : repair(V (n, m, m), drift, dt, z (rows, n)) -> (V_new, failed), the NumPy route for
         paths whose compiled step gave nan (singular or non-PSD states); Euler's by default.
+    merging : the kernel takes (lead, trail) and merges drift half-steps across steps (Strang).
     """
 
-    def __init__(self, kernel, V0, noise, drift, dt, threshold, block, signs=0, repair=None):
+    def __init__(self, kernel, V0, noise, drift, dt, threshold, block, signs=0, repair=None, merging=False):
         P, m = V0.shape[0], V0.shape[-1]
         self.kernel, self.m, self.noise, self.drift = kernel, m, noise, drift
         self.dt, self.threshold, self.block = dt, threshold, block
         self.repair = euler_step_2x2_repair if repair is None else repair
+        self.merging, self.pending = merging, False
         rows = (0, 0, 1), (0, 1, 1)
         self.X = np.ascontiguousarray(V0[:, rows[0], rows[1]].T) if m == 2 else V0[:, 0, 0][None].copy()
         self.Y = np.empty_like(self.X)
@@ -222,9 +224,10 @@ class CompiledEulerSteps:
             self.words = np.zeros((-(-P // block), sign_word_count(self.signs, block)), dtype=np.uint64)
             self.unpack, self.table = _sign_unpacker()
 
-    def step(self, gens, slices):
-        """One step of every path.  Returns (failed (P,) bool or None, whether a trace may have
-        passed the threshold)."""
+    def step(self, gens, slices, output=True):
+        """One step of every path (``output``: see the NumPy driver; a merging kernel runs ahead
+        into the next step's drift unless the state after this step is needed).  Returns
+        (failed (P,) bool or None, whether a trace may have passed the threshold)."""
         rows_ = self.z.shape[0]
         if self.signs < rows_:
             draw_normals(gens, slices, self.z[:rows_ - self.signs])
@@ -232,7 +235,16 @@ class CompiledEulerSteps:
             draw_sign_words(gens, slices, self.signs, self.words)
             self.unpack(self.words.astype("<u8", copy=False).view(np.uint8), self.block,
                         self.z[rows_ - self.signs:], self.table)
-        count = self.kernel(self.X, self.Y, self.z, self.dt, self.threshold)
+        repair = self.repair
+        if self.merging:
+            lead, trail = not self.pending, 0.5 if output else 1.0
+            self.pending = not output
+            count = self.kernel(self.X, self.Y, self.z, self.dt, self.threshold, lead, trail)
+
+            def repair(V, drift, dt, z, lead=lead, trail=trail):
+                return self.repair(V, drift, dt, z, lead=lead, trail=trail)
+        else:
+            count = self.kernel(self.X, self.Y, self.z, self.dt, self.threshold)
         failed = None
         if count:
             if self.m == 1:
@@ -241,7 +253,7 @@ class CompiledEulerSteps:
                 rows = np.flatnonzero(np.isnan(self.Y).any(axis=0))
                 if rows.size:              # rare: singular or non-PSD states, the NumPy way
                     failed = np.zeros(self.X.shape[1], dtype=bool)
-                    V_new, failed[rows] = self.repair(
+                    V_new, failed[rows] = repair(
                         _matrices(self.X[:, rows]), self.drift, self.dt, self.z[:, rows])
                     self.Y[:, rows] = V_new[:, (0, 0, 1), (0, 1, 1)].T
         self.X, self.Y = self.Y, self.X

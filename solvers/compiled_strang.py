@@ -3,7 +3,7 @@
 The NumPy scheme (:class:`solvers.sde_schemes.StrangSplitting`) stays the reference; this kernel does
 the same arithmetic path by path in one compiled loop:
 
-    V ← D(Δt/2) V,   V ← L N_Δ Lᵀ,   V ← D(Δt/2) V,
+    V ← D(Δt/2) V (if ``lead``),   V ← L N_Δ Lᵀ,   V ← D(trail Δt) V,
 
 D an explicit midpoint step (sub-stepped where Δt² ||b(V)||² > STIFF_FRACTION² ||V||², as
 :func:`solvers.sde_schemes.midpoint_drift_step`), L = [[l11, 0], [l21, l22]] the Cholesky factor and
@@ -28,9 +28,11 @@ from .symmetric_noise import PSD_TOLERANCE
 
 
 def compiled_strang_kernel(sde, m: int):
-    """``kernel(X, Y, z, dt, threshold) -> count`` for the Strang step, as the compiled Euler kernel:
-    X, Y (3 or 1, P) rows (V11, V12, V22) now / after; z (3k, P) normals then signs; count = paths
-    whose new trace is not ≤ threshold or whose state is nan.  Compiled on a dummy path, cached."""
+    """``kernel(X, Y, z, dt, threshold, lead, trail) -> count`` for the Strang step, as the compiled
+    Euler kernel: X, Y (3 or 1, P) rows (V11, V12, V22) now / after; z (3k, P) normals then signs;
+    ``lead`` applies the leading drift half-step, ``trail`` is the trailing drift step in units of
+    dt (0.5, or 1 when it also takes the next step's leading half); count = paths whose new trace
+    is not ≤ threshold or whose state is nan.  Compiled on a dummy path, cached."""
     expr, drift, diagonal_zero = generated_drift(sde, m)
     key = ("strang", sp.srepr(expr), m)
     if key not in _KERNELS:
@@ -41,14 +43,14 @@ def compiled_strang_kernel(sde, m: int):
                            modules="math", cse=True)
         kernel = _build(drift, flow, m, diagonal_zero)
         k = m * (m + 1) // 2
-        kernel(np.ones((k, 1)), np.empty((k, 1)), np.zeros((3 * k, 1)), 1e-3, 1e8)
+        kernel(np.ones((k, 1)), np.empty((k, 1)), np.zeros((3 * k, 1)), 1e-3, 1e8, True, 0.5)
         _KERNELS[key] = kernel
     return _KERNELS[key]
 
 
-def numpy_repair(V, drift, dt, z):
+def numpy_repair(V, drift, dt, z, lead=True, trail=0.5):
     """The NumPy Strang step for the paths the kernel could not take."""
-    return get_scheme("strang").step(V, drift, dt, z)
+    return get_scheme("strang").step(V, drift, dt, z, lead=lead, trail=trail)
 
 
 def _build(drift_function, flow_function, m: int, diagonal_zero: bool):
@@ -89,13 +91,16 @@ def _build(drift_function, flow_function, m: int, diagonal_zero: bool):
             return n11, n12, n22
 
         @jit
-        def kernel(X, Y, z, dt, threshold):
+        def kernel(X, Y, z, dt, threshold, lead, trail):
             # branch-free passes over all paths (they vectorise), then the rare stiff paths
             P = X.shape[1]
             h, sdt = 0.5 * dt, math.sqrt(dt)
             W = np.empty((3, P))
             flag = np.empty(P, dtype=np.bool_)
-            half_step_pass(X, W, flag, h)                        # first drift half-step
+            if lead:
+                half_step_pass(X, W, flag, h)                    # leading drift half-step
+            else:
+                W[:] = X
             for p in range(P):                                   # noise flow L N Lᵀ, in place
                 v11, v12, v22 = W[0, p], W[1, p], W[2, p]
                 # the Cholesky factor exactly as solvers.symmetric_noise.psd_factor takes it; a state
@@ -113,7 +118,7 @@ def _build(drift_function, flow_function, m: int, diagonal_zero: bool):
                 W[0, p] = math.nan if bad else l11 * l11 * n11
                 W[1, p] = math.nan if bad else l11 * (l21 * n11 + l22 * n12)
                 W[2, p] = math.nan if bad else a * l21 + b * l22
-            half_step_pass(W, Y, flag, h)                        # second drift half-step
+            half_step_pass(W, Y, flag, trail * dt)               # trailing drift step
             count = 0
             for p in range(P):
                 count += (not (Y[0, p] + Y[2, p] <= threshold)) | (Y[1, p] != Y[1, p])
@@ -153,14 +158,14 @@ def _build(drift_function, flow_function, m: int, diagonal_zero: bool):
         return n
 
     @jit
-    def kernel(X, Y, z, dt, threshold):
+    def kernel(X, Y, z, dt, threshold, lead, trail):
         sdt = math.sqrt(dt)
         count = 0
         for p in range(X.shape[1]):
-            v = half_step_1(X[0, p], 0.5 * dt)
+            v = half_step_1(X[0, p], 0.5 * dt) if lead else X[0, p]
             l = math.sqrt(max(v, 0.0))
             n = flow(z[0, p] * sdt, z[1, p], z[2, p], dt)[0]
-            v = half_step_1(l * n * l, 0.5 * dt)
+            v = half_step_1(l * n * l, trail * dt)
             Y[0, p] = v
             count += (not (v <= threshold)) | (v != v)
         return count

@@ -141,7 +141,10 @@ def simulate_sde(sde, V0, T, *, steps, paths, seed=None, save_at=None, scheme="e
     save_at : times in [0, T] at which to keep V (snapped to the grid), or None.
     scheme : "euler" (Euler–Maruyama, weak 1, strong 1/2), "lie" (geometric, PSD by
         construction) or "strang" (weak order 2: Strang splitting with the SymPy-derived weak
-        order 2 noise flow); see :mod:`solvers.sde_schemes`; or a scheme object.
+        order 2 noise flow; the drift half-steps of consecutive steps are merged except before a
+        saved or final state, so a state saved at t is exactly the final state of a run to t, and
+        adding save times changes later states by the scheme's local error); see
+        :mod:`solvers.sde_schemes`; or a scheme object.
     workers : processes (``ProcessPoolExecutor``); the answer does not depend on it.
     chunk : paths per chunk (rounded up to a multiple of ``BLOCK``); bounds memory.
     explosion_threshold : a path whose trace(V) passes it is frozen and flagged as exploded.
@@ -287,7 +290,7 @@ def _run_chunk(task: _ChunkTask, sde, kernel=None, bar=None) -> _ChunkOutput:
         if task.scheme.name == "strang":
             from .compiled_strang import numpy_repair
             state = CompiledEulerSteps(kernel, V0, task.noise, sde.drift, dt, task.threshold, BLOCK,
-                                       signs=task.scheme.sign_count(m), repair=numpy_repair)
+                                       signs=task.scheme.sign_count(m), repair=numpy_repair, merging=True)
         else:
             state = CompiledEulerSteps(kernel, V0, task.noise, sde.drift, dt, task.threshold, BLOCK)
     frozen = np.zeros((P, m, m))
@@ -304,8 +307,9 @@ def _run_chunk(task: _ChunkTask, sde, kernel=None, bar=None) -> _ChunkOutput:
         for j in save_slots[0]:
             saved[:, j] = V0
     report_every = max(1, 2_000_000 // P)
+    outputs = set(save_slots) | {task.steps}      # steps after which the true state is needed
     for n in range(1, task.steps + 1):
-        failed, may_cross = state.step(gens, slices)
+        failed, may_cross = state.step(gens, slices, output=n in outputs)
         if failed is not None and failed.any():
             projections += int(np.count_nonzero(failed & ~exploded))
         if may_cross:
@@ -344,17 +348,25 @@ class _NumpySteps:
         if self.signs:
             self.words = np.zeros((-(-P // BLOCK), sign_word_count(self.signs, BLOCK)), dtype=np.uint64)
         self.eye = np.eye(m)
+        self.merging = getattr(scheme, "merges_half_steps", False)
+        self.pending = False          # the state already holds the next step's leading half-step
 
-    def step(self, gens, slices):
-        """One step of every path.  Returns (failed (P,) bool, whether a trace may have passed
-        the threshold)."""
+    def step(self, gens, slices, output=True):
+        """One step of every path (``output``: the state after it is saved or final, so a merging
+        scheme must not run ahead into the next step).  Returns (failed (P,) bool, whether a trace
+        may have passed the threshold)."""
         k = self.z.shape[0]
         if self.signs < k:
             draw_normals(gens, slices, self.z[:k - self.signs])
         if self.signs:
             draw_sign_words(gens, slices, self.signs, self.words)
             signs_from_words(self.words, slices, self.z[k - self.signs:])
-        self.V, failed = self.scheme.step(self.V, self.drift, self.dt, self.z)
+        if self.merging:
+            self.V, failed = self.scheme.step(self.V, self.drift, self.dt, self.z, lead=not self.pending,
+                                              trail=0.5 if output else 1.0)
+            self.pending = not output
+        else:
+            self.V, failed = self.scheme.step(self.V, self.drift, self.dt, self.z)
         top = np.trace(self.V, axis1=1, axis2=2).max()
         return failed, not top <= self.threshold          # nan-safe: a nan max fails the test
 

@@ -33,15 +33,19 @@ class AffineDrift:
         return self.alpha * np.eye(V.shape[-1]) - self.beta * V
 
 
-def _scheme_moments_m1(alpha, beta, V0, T, steps):
-    """Exact E V_N, E V_N² of the strang scheme, m = 1, from the code's own two half-steps."""
+def _scheme_moments_m1(alpha, beta, V0, T, steps, merged=False):
+    """Exact E V_N, E V_N² of the strang scheme, m = 1, from the code's own drift steps: the
+    symmetric D(Δ/2) N D(Δ/2) per step, or (``merged``, as ``simulate_sde`` runs it)
+    D(Δ/2) N D(Δ) N … D(Δ) N D(Δ/2)."""
     dt = T / steps
     sde = AffineDrift(alpha, beta)
-    # the drift half-step is affine, v -> a + b v: read a, b off the code at two states
-    probe = np.array([1.0, 1.5])[:, None, None]
-    image = midpoint_drift_step(probe, sde.drift, 0.5 * dt)[:, 0, 0]
-    b = (image[1] - image[0]) / 0.5
-    a = image[0] - b
+
+    def affine(h):      # a drift step is affine, v -> a + b v: read a, b off the code at two states
+        image = midpoint_drift_step(np.array([1.0, 1.5])[:, None, None], sde.drift, h)[:, 0, 0]
+        slope = (image[1] - image[0]) / 0.5
+        return image[0] - slope, slope
+    a, b = affine(0.5 * dt)
+    a_full, b_full = affine(dt)
     # E N, E N² over w ~ N(0, dt) by Gauss–Hermite (N is quadratic in w: 10 nodes are exact)
     nodes, weights = np.polynomial.hermite_e.hermegauss(10)
     weights = weights / weights.sum()
@@ -49,12 +53,13 @@ def _scheme_moments_m1(alpha, beta, V0, T, steps):
     EN, EN2 = weights @ N, weights @ N ** 2
     m1, m2 = V0, V0 ** 2
 
-    def drift_half(m1, m2):
+    def drift(m1, m2, a, b):
         return a + b * m1, a * a + 2 * a * b * m1 + b * b * m2
-    for _ in range(steps):
-        m1, m2 = drift_half(m1, m2)
+    for n in range(steps):
+        if not merged or n == 0:
+            m1, m2 = drift(m1, m2, a, b)
         m1, m2 = m1 * EN, m2 * EN2
-        m1, m2 = drift_half(m1, m2)
+        m1, m2 = drift(m1, m2, *((a_full, b_full) if merged and n < steps - 1 else (a, b)))
     return np.array([m1, m2])
 
 
@@ -63,15 +68,16 @@ def test_global_weak_order_two_m1_affine_drift_exact_moments():
     A = np.array([[0.0, 0.0, 0.0], [alpha, -beta, 0.0], [0.0, 2 * alpha, 2.0 - 2 * beta]])
     exact = (scipy.linalg.expm(A * T) @ np.array([1.0, V0, V0 ** 2]))[1:]
     steps = np.array([16, 32, 64, 128])
-    errors = np.array([np.abs(_scheme_moments_m1(alpha, beta, V0, T, n) - exact) for n in steps])
-    for q in range(2):
-        slope = -np.polyfit(np.log(steps), np.log(errors[:, q]), 1)[0]
-        assert abs(slope - 2.0) < 0.1, (q, slope, errors[:, q])     # measured 2.00 and 1.95
+    for merged in (False, True):
+        errors = np.array([np.abs(_scheme_moments_m1(alpha, beta, V0, T, n, merged) - exact) for n in steps])
+        for q in range(2):
+            slope = -np.polyfit(np.log(steps), np.log(errors[:, q]), 1)[0]
+            assert abs(slope - 2.0) < 0.1, (merged, q, slope, errors[:, q])   # measured 1.95 to 2.00
     # the same scheme run as code, Monte Carlo: E V_T² at N = 8 matches its exact value to 5 SE
     res = simulate_sde(AffineDrift(alpha, beta), np.full((1, 1), V0), T, steps=8, paths=400_000,
                        seed=3, scheme="strang")
     v = res.V[:, 0, 0]
-    expected = _scheme_moments_m1(alpha, beta, V0, T, 8)
+    expected = _scheme_moments_m1(alpha, beta, V0, T, 8, merged=True)
     for got, want, sample in ((v.mean(), expected[0], v), ((v ** 2).mean(), expected[1], v ** 2)):
         assert abs(got - want) < 5 * sample.std() / np.sqrt(v.size)
 
@@ -180,3 +186,19 @@ def test_numba_strang_reproduces_the_numpy_reference(activation, params, V0, ste
     # projected by one backend and not the other (numpy and math arccos differ in the last bit), which
     # moves it by up to ~1e-6: allow 5% of such paths (the ReLU-like case starts at rho = 0.999)
     assert np.mean(gap > 1e-12) < 0.05 and gap.max() < 1e-5, (np.mean(gap > 1e-12), gap.max())
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_saved_states_are_true_strang_states(backend):
+    """simulate_sde merges drift half-steps between steps, but not before a saved or final state:
+    the state saved at T/2 is exactly the final state of the same seed run to T/2 with half the
+    steps (the random numbers of the first steps are the same)."""
+    if backend == "numba":
+        pytest.importorskip("numba")
+    tanh = derive_sde("tanh")
+    V0 = np.array([[1.0, 0.3], [0.3, 1.0]])
+    kw = dict(paths=5000, seed=4, scheme="strang", backend=backend)
+    full = simulate_sde(tanh, V0, 1.0, steps=12, save_at=[0.5, 1.0], **kw)
+    half = simulate_sde(tanh, V0, 0.5, steps=6, **kw)
+    np.testing.assert_array_equal(full.saved[:, 0], half.V)
+    np.testing.assert_array_equal(full.saved[:, 1], full.V)
