@@ -261,6 +261,30 @@ def diffrax_agreement(sde, *, paths=20_000, steps=200, seed=0):
     return rows, int(paths - finite.sum())
 
 
+_CHILD = """
+import json, sys
+from benchmarks.sde_libraries import _time_diffrax, diffrax_agreement
+from derive import derive_sde
+paths, steps, repeat = (int(a) for a in sys.argv[1:4])
+sde = derive_sde("tanh")
+timing, compile_seconds, cpu_per_wall, versions = _time_diffrax(sde, paths, steps, repeat)
+agreement, dropped = diffrax_agreement(sde)
+print(json.dumps({"best": timing.best, "timing": str(timing), "compile_seconds": compile_seconds,
+                  "cpu_per_wall": cpu_per_wall, "versions": versions,
+                  "agreement": [str(a) for a in agreement], "dropped": dropped}))
+"""
+
+
+def _diffrax_in_child(paths, steps, repeat):
+    """Time diffrax and run its moment check in a fresh Python process; the results as a dict."""
+    import json
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-c", _CHILD, str(paths), str(steps), str(repeat)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def run(quick: bool) -> BenchmarkReport:
     from derive import derive_sde
     report = BenchmarkReport(NUMBER, "sde_libraries", TITLE)
@@ -314,27 +338,26 @@ def run(quick: bool) -> BenchmarkReport:
                                    at_least(1000)))
         report.ratios.append(Ratio("sdeint / simulate_sde (gaussian, numpy: the default)", per / plain_per,
                                    f"{format_seconds(per)} vs {plain_per * 1e9:.1f} ns per path-step"))
-    try:
-        import diffrax  # noqa: F401
-        import jax  # noqa: F401
-    except ImportError:
+    import importlib.util
+    if importlib.util.find_spec("diffrax") is None or importlib.util.find_spec("jax") is None:
         skipped.append('diffrax not installed (pip install "jax[cpu]" diffrax, or the `bench` extra)')
     else:
-        timing, compile_seconds, cpu_per_wall, versions = _time_diffrax(sde, paths, steps, repeat)
-        per = timing.best / (paths * steps)
-        threads = f"CPU/wall {cpu_per_wall:.2f}" + (" (one thread)" if cpu_per_wall < 1.1 else "")
-        rows.append([f"diffrax Euler, float64, jit(vmap) ({versions})", f"{paths:,} × {steps}",
-                     f"{per * 1e9:.1f} ns", str(timing), f"{per / ours_per:.1f}"])
+        # jax starts a thread pool at import, and later benchmarks fork worker processes: jax runs in
+        # a child process only
+        d = _diffrax_in_child(paths, steps, repeat)
+        per = d["best"] / (paths * steps)
+        threads = f"CPU/wall {d['cpu_per_wall']:.2f}" + (" (one thread)" if d["cpu_per_wall"] < 1.1 else "")
+        rows.append([f"diffrax Euler, float64, jit(vmap) ({d['versions']})", f"{paths:,} × {steps}",
+                     f"{per * 1e9:.1f} ns", d["timing"], f"{per / ours_per:.1f}"])
         report.ratios.append(Ratio(f"diffrax / simulate_sde ({best_name}), Euler dt = 1e-3 (per path-step)",
                                    per / ours_per, f"{per * 1e9:.0f} ns vs {ours_per * 1e9:.1f} ns per path-step; "
-                                   f"compile {format_seconds(compile_seconds)} not timed; {threads}"))
+                                   f"compile {format_seconds(d['compile_seconds'])} not timed; {threads}"))
         report.ratios.append(Ratio("diffrax / simulate_sde (gaussian, numpy: the default)", per / plain_per,
                                    f"{per * 1e9:.0f} ns vs {plain_per * 1e9:.1f} ns per path-step"))
-        agreement, dropped = diffrax_agreement(sde)
-        notes.append(f"diffrax: compile {format_seconds(compile_seconds)} (excluded from its time), {threads}")
+        notes.append(f"diffrax: compile {format_seconds(d['compile_seconds'])} (excluded from its time), {threads}")
         notes.append(f"same SDE? Euler dt = {DT:g}, T = 0.2, 20,000 paths each"
-                     + (f" ({dropped} diffrax paths non-finite, dropped)" if dropped else "") + ":")
-        notes += [f"  {line}" for line in agreement]
+                     + (f" ({d['dropped']} diffrax paths non-finite, dropped)" if d["dropped"] else "") + ":")
+        notes += [f"  {line}" for line in d["agreement"]]
     print(f"  Euler–Maruyama, dt = {DT:g}, tanh, m = 2 (state V11, V12, V22, 3 Brownian motions):")
     for row in rows[:len(variants)]:
         row[4] = f"{float(row[2].split()[0]) * 1e-9 / ours_per:.2f}"
