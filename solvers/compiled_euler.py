@@ -25,6 +25,7 @@ route (projection onto the PSD cone), exactly as the NumPy backend does.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -235,16 +236,14 @@ class CompiledEulerSteps:
             draw_sign_words(gens, slices, self.signs, self.words)
             self.unpack(self.words.astype("<u8", copy=False).view(np.uint8), self.block,
                         self.z[rows_ - self.signs:], self.table)
-        repair = self.repair
         if self.merging:
             lead, trail = not self.pending, 0.5 if output else 1.0
             self.pending = not output
             count = self.kernel(self.X, self.Y, self.z, self.dt, self.threshold, lead, trail)
-
-            def repair(V, drift, dt, z, lead=lead, trail=trail):
-                return self.repair(V, drift, dt, z, lead=lead, trail=trail)
+            repair = functools.partial(self.repair, lead=lead, trail=trail)
         else:
             count = self.kernel(self.X, self.Y, self.z, self.dt, self.threshold)
+            repair = self.repair
         failed = None
         if count:
             if self.m == 1:
