@@ -71,7 +71,7 @@ def quantities(V):
     return np.stack([V[:, 0, 0], V[:, 0, 1], rho], axis=1)
 
 
-def coupled_final_states(sde, schemes, *, paths, seed, chunk=10_000, T=T, backend="numpy"):
+def coupled_final_states(sde, schemes, *, paths, seed, chunk=10_000, T=T):
     """V_T for each (scheme name, N) in ``schemes``, all driven by one matrix Brownian path per sample.
 
     G has iid N(0, dt) entries on the finest grid; the increment of a coarse step is the sum of the
@@ -79,9 +79,7 @@ def coupled_final_states(sde, schemes, *, paths, seed, chunk=10_000, T=T, backen
     (Euler and Strang: the symmetric part of dG, SPEC §1; Lie: all of dG).  A scheme that also takes
     signs (Strang's Lévy-area substitute, ``scheme.sign_count``) gets them from a second stream.
     Euler and Strang finals are projected onto the PSD cone (eigenvalue clipping), as ``simulate_sde``
-    reports them.  ``backend="numba"`` steps Euler and Strang (m = 2) with the compiled kernels of
-    ``simulate_sde(backend="numba")``, which reproduce the NumPy steps to rounding.
-    Returns {(name, N): (P, m, m)}.
+    reports them.  Returns {(name, N): (P, m, m)}.
     """
     import math
 
@@ -94,7 +92,6 @@ def coupled_final_states(sde, schemes, *, paths, seed, chunk=10_000, T=T, backen
     m, per = V0.shape[-1], finest // coarsest
     rng = np.random.default_rng(seed)
     signs_rng = np.random.default_rng([seed, 1])
-    compiled = _compiled_steps(sde, {name for name, _ in schemes}, m) if backend == "numba" else {}
     out = {key: [] for key in schemes}
     for start in range(0, paths, chunk):
         P = min(chunk, paths - start)
@@ -109,10 +106,7 @@ def coupled_final_states(sde, schemes, *, paths, seed, chunk=10_000, T=T, backen
                     z = scheme.normals_from_brownian(dG, dt)
                     if signs:
                         z = np.concatenate([z, 2.0 * signs_rng.integers(0, 2, size=(signs, P)) - 1.0])
-                    if name in compiled:
-                        states[name, n] = compiled[name](states[name, n], dt, np.ascontiguousarray(z))
-                    else:
-                        states[name, n], _ = scheme.step(states[name, n], sde.drift, dt, z)
+                    states[name, n], _ = scheme.step(states[name, n], sde.drift, dt, z)
         for (name, n), V in states.items():
             if not np.all(np.isfinite(V)):
                 raise FloatingPointError(f"{name} N = {n} produced non-finite states")
