@@ -32,15 +32,17 @@ def test_norm_stability_quick_passes():
     assert report.passed, str(report)
 
 
+def _run_with_wrong_sde(monkeypatch, check, perturb):
+    """Run ``check`` (quick) with every SDE it derives replaced by ``perturb(sde)``."""
+    import importlib
+    module = importlib.import_module(f"paper_checks.{check}")
+    monkeypatch.setattr(module, "derive_sde", lambda activation, **params: perturb(derive_sde(activation, **params)))
+    return run_check(check, quick=True)
+
+
 def test_covariance_sde_fails_when_the_drift_has_the_wrong_sign(monkeypatch):
-    import paper_checks.covariance_sde as mod
-
-    def wrong(activation, **params):
-        sde = derive_sde(activation, **params)
-        return Perturbed(sde, drift=lambda V: -sde.drift(V))
-
-    monkeypatch.setattr(mod, "derive_sde", wrong)
-    report = run_check("covariance_sde", quick=True)
+    report = _run_with_wrong_sde(monkeypatch, "covariance_sde",
+                                 lambda sde: Perturbed(sde, drift=lambda V: -sde.drift(V)))
     assert not report.passed
     failed = {c.name for c in report.claims if not c.passed}
     # the SDE paths disagree with the finite networks (tanh) and with the Fokker–Planck density (ReLU-like)
@@ -49,32 +51,22 @@ def test_covariance_sde_fails_when_the_drift_has_the_wrong_sign(monkeypatch):
 
 
 def test_norm_stability_fails_with_the_unnormalized_explosion_probability(monkeypatch):
-    import paper_checks.norm_stability as mod
-
-    def wrong(activation, **params):
-        sde = derive_sde(activation, **params)
+    def wrong(sde):
         k = float(sde.stability.k)
         # 1 - exp(-k V0) is the unnormalized convention's formula (SPEC §1), not the normalized one
         stability = Perturbed(sde.stability,
                               explosion_probability=lambda V0: max(0.0, 1 - np.exp(-k * V0)))
         return Perturbed(sde, stability=stability)
 
-    monkeypatch.setattr(mod, "derive_sde", wrong)
-    report = run_check("norm_stability", quick=True)
+    report = _run_with_wrong_sde(monkeypatch, "norm_stability", wrong)
     assert not report.passed
     failed = [c.name for c in report.claims if not c.passed]
     assert all("vs closed form" in name for name in failed), failed
 
 
 def test_norm_stability_fails_when_the_norm_drift_has_the_wrong_sign(monkeypatch):
-    import paper_checks.norm_stability as mod
-
-    def wrong(activation, **params):
-        sde = derive_sde(activation, **params)
-        return Perturbed(sde, norm_drift=lambda v: -sde.norm_drift(v))
-
-    monkeypatch.setattr(mod, "derive_sde", wrong)
-    report = run_check("norm_stability", quick=True)
+    report = _run_with_wrong_sde(monkeypatch, "norm_stability",
+                                 lambda sde: Perturbed(sde, norm_drift=lambda v: -sde.norm_drift(v)))
     assert not report.passed
     failed = {c.name for c in report.claims if not c.passed}
     # with k V(V-1) negated no SDE path explodes: the networks' fractions and the closed form disagree
