@@ -2,10 +2,16 @@
 
 Each module is one plain script with ``NUMBER`` (its number in issue 5), ``TITLE`` and
 ``run(quick: bool) -> BenchmarkReport``; it prints its own table while it runs and can be run
-alone (``python -m benchmarks.noise_floor --quick``). ``covsde bench [NAME] [--quick]`` runs them
-in turn and prints the combined markdown table (:func:`benchmarks.report.markdown_table`).
+alone (``python -m covsde.benchmarks.noise_floor --quick``). ``covsde bench [NAME] [--quick]`` runs them
+in turn and prints the combined markdown table (:func:`covsde.benchmarks.report.markdown_table`).
 """
 from __future__ import annotations
+
+
+if __name__ != "covsde.benchmarks":  # `import benchmarks` from the repository root would load a second copy
+    raise ImportError(f"'{__name__}' is the source folder of covsde.benchmarks; import it as "
+                      f"'covsde.benchmarks' (install the project first: python -m pip install -e .)")
+
 
 import importlib
 import time
@@ -16,8 +22,8 @@ BENCHMARKS = ("time_to_accuracy", "finite_networks", "noise_floor", "sde_librari
 
 
 def run_benchmark(name: str, quick: bool):
-    """Import ``benchmarks.<name>``, run it, and return its BenchmarkReport (with its duration)."""
-    module = importlib.import_module(f"benchmarks.{name}")
+    """Import ``covsde.benchmarks.<name>``, run it, and return its BenchmarkReport (with its duration)."""
+    module = importlib.import_module(f"covsde.benchmarks.{name}")
     print(f"\n## {module.NUMBER}. {module.TITLE}  [{name}{', quick' if quick else ''}]", flush=True)
     start = time.perf_counter()
     report = module.run(quick=quick)
@@ -32,9 +38,9 @@ def run_benchmark(name: str, quick: bool):
 
 
 def main_for(name: str, argv=None) -> int:
-    """``python -m benchmarks.<name> [--quick]``: run one benchmark alone."""
+    """``python -m covsde.benchmarks.<name> [--quick]``: run one benchmark alone."""
     import argparse
-    parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{name}")
+    parser = argparse.ArgumentParser(prog=f"python -m covsde.benchmarks.{name}")
     parser.add_argument("--quick", action="store_true", help="the short version")
     args = parser.parse_args(argv)
     run_benchmark(name, args.quick)

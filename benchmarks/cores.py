@@ -45,9 +45,9 @@ def parallel_ceiling(rounds: int, repeat: int):
 
 
 def run(quick: bool) -> BenchmarkReport:
-    from derive import derive_sde
+    from covsde.derive import derive_sde
     report = BenchmarkReport(NUMBER, "cores", TITLE)
-    from solvers.covariance_sde import simulate_sde
+    from covsde.solvers.sde.driver import simulate_sde
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     sde = derive_sde("tanh")
     steps = 40 if quick else 200        # enough work per process to amortise fork + pickling (~0.16 s)
@@ -57,7 +57,7 @@ def run(quick: bool) -> BenchmarkReport:
         timings[workers] = time_call(lambda: simulate_sde(sde, V0, steps * DT, steps=steps, paths=PATHS, seed=1,
                                                           workers=workers, progress=False),
                                      repeat=repeat, warmup=0)
-    from solvers.compiled_euler import numba_available
+    from covsde.solvers.sde.compiled_euler import numba_available
     fast = {}
     if numba_available():               # the fastest path: 8× less work per process, same fixed cost
         for workers in (1, 2):

@@ -24,13 +24,13 @@ TITLE = "Derivation time"
 _CHILD = """
 import json, sys, time, functools, gc
 import sympy
-import derive
-from derive import derive_sde
+import covsde.derive
+from covsde.derive import derive_sde
 
 def clear_caches():
     sympy.core.cache.clear_cache()
     for module in list(sys.modules.values()):
-        if getattr(module, "__name__", "").startswith("derive"):
+        if getattr(module, "__name__", "").startswith("covsde.derive"):
             for value in vars(module).values():
                 if callable(getattr(value, "cache_clear", None)):
                     value.cache_clear()
@@ -51,7 +51,7 @@ print(json.dumps(out))
 
 
 def builtin_activations():
-    from derive.activation_library import RELU_LIKE_NAMES, SMOOTH_ACTIVATIONS
+    from covsde.derive.activation_library import RELU_LIKE_NAMES, SMOOTH_ACTIVATIONS
     return list(SMOOTH_ACTIVATIONS) + [RELU_LIKE_NAMES[0]]
 
 

@@ -36,7 +36,7 @@ def _correlation(V):
 
 
 def run(quick: bool) -> BenchmarkReport:
-    from solvers.finite_mlp import simulate_mlp
+    from covsde.solvers.networks.finite_mlp import simulate_mlp
     report = BenchmarkReport(NUMBER, "finite_networks", TITLE)
     widths = (32, 64, 128) if quick else (32, 64, 128, 256)
     repeat = 2 if quick else 3
@@ -63,8 +63,8 @@ def run(quick: bool) -> BenchmarkReport:
     report.ratios.append(Ratio(f"growth of that ratio with n (fitted exponent, n = {widths[0]}..{widths[-1]})",
                                growth, "ratio ∝ n^exponent; O(n² m)/O(n m²) predicts 1", unit=""))
 
-    from solvers.covariance_sde import simulate_sde
-    from derive import derive_sde
+    from covsde.solvers.sde.driver import simulate_sde
+    from covsde.derive import derive_sde
     sde = derive_sde("tanh")
     n = 128
     best = None

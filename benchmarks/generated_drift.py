@@ -23,7 +23,7 @@ def hand_written_tanh_drift(V):
 
 
 def run(quick: bool) -> BenchmarkReport:
-    from derive import derive_sde
+    from covsde.derive import derive_sde
     sde = derive_sde("tanh")
     report = BenchmarkReport(NUMBER, "generated_drift", TITLE)
     rng = np.random.default_rng(0)

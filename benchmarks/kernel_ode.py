@@ -27,8 +27,8 @@ def _relative_error(q, reference):
 
 
 def run(quick: bool) -> BenchmarkReport:
-    from solvers.gaussian_expectation import gaussian_kernel_map
-    from solvers.resnet_kernel import resnet_kernel, resnet_kernel_recursion
+    from covsde.solvers.kernels.gaussian_expectation import gaussian_kernel_map
+    from covsde.solvers.kernels.resnet_kernel import resnet_kernel, resnet_kernel_recursion
     report = BenchmarkReport(NUMBER, "kernel_ode", TITLE)
     rng = np.random.default_rng(0)
     X = rng.standard_normal((INPUTS, 20))

@@ -64,11 +64,11 @@ def plain_euler_2x2(sde, V0, T, *, steps, paths, seed):
 
 
 def run(quick: bool) -> BenchmarkReport:
-    from derive import derive_sde
+    from covsde.derive import derive_sde
     report = BenchmarkReport(NUMBER, "noise_floor", TITLE)
-    from solvers.covariance_sde import simulate_sde
-    from solvers.random_increments import sign_word_count
-    from solvers.compiled_euler import numba_available
+    from covsde.solvers.sde.driver import simulate_sde
+    from covsde.solvers.random_increments import sign_word_count
+    from covsde.solvers.sde.compiled_euler import numba_available
     sde = derive_sde("tanh")
     steps = 20 if quick else 100
     repeat = 3 if quick else 5

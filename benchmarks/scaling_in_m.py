@@ -18,9 +18,9 @@ DT = 1e-3
 
 
 def run(quick: bool) -> BenchmarkReport:
-    from derive import derive_sde
+    from covsde.derive import derive_sde
     report = BenchmarkReport(NUMBER, "scaling_in_m", TITLE)
-    from solvers.covariance_sde import simulate_sde
+    from covsde.solvers.sde.driver import simulate_sde
     sde = derive_sde("tanh")
     sizes = (2, 4, 8, 16, 32, 64)
     budget = 2e7 if quick else 1e8      # path-steps × m³ per timed run

@@ -44,7 +44,7 @@ V0 = np.array([[1.0, 0.3], [0.3, 1.0]])
 
 def _pairwise_drift(sde):
     """b(A, B, R) from the symbolic drift, as arithmetic that works on numpy floats and torch tensors."""
-    from derive import A, B, R
+    from covsde.derive import A, B, R
     return sp.lambdify((A, B, R), sde.drift_expr, modules=[{"sqrt": np.sqrt}, "math"])
 
 
@@ -151,7 +151,7 @@ def _diffrax_solver(sde, steps):
     jax = _import_jax_on_one_cpu_thread()
     import diffrax
     import jax.numpy as jnp
-    from derive import A, B, R
+    from covsde.derive import A, B, R
     b = sp.lambdify((A, B, R), sde.drift_expr, modules="jax")
 
     def f(t, y, args):
@@ -245,7 +245,7 @@ def diffrax_agreement(sde, *, paths=20_000, steps=200, seed=0):
     -------
     (list of MomentAgreement, number of non-finite diffrax paths)
     """
-    from solvers.covariance_sde import simulate_sde
+    from covsde.solvers.sde.driver import simulate_sde
     ends = np.asarray(_diffrax_solver(sde, steps)(_path_keys(paths, seed)))
     finite = np.all(np.isfinite(ends), axis=1)
     theirs = ends[finite]
@@ -263,8 +263,8 @@ def diffrax_agreement(sde, *, paths=20_000, steps=200, seed=0):
 
 _CHILD = """
 import json, sys
-from benchmarks.sde_libraries import _time_diffrax, diffrax_agreement
-from derive import derive_sde
+from covsde.benchmarks.sde_libraries import _time_diffrax, diffrax_agreement
+from covsde.derive import derive_sde
 paths, steps, repeat = (int(a) for a in sys.argv[1:4])
 sde = derive_sde("tanh")
 timing, compile_seconds, cpu_per_wall, versions = _time_diffrax(sde, paths, steps, repeat)
@@ -286,14 +286,14 @@ def _diffrax_in_child(paths, steps, repeat):
 
 
 def run(quick: bool) -> BenchmarkReport:
-    from derive import derive_sde
+    from covsde.derive import derive_sde
     report = BenchmarkReport(NUMBER, "sde_libraries", TITLE)
-    from solvers.covariance_sde import simulate_sde
+    from covsde.solvers.sde.driver import simulate_sde
     sde = derive_sde("tanh")
     repeat = 2 if quick else 3
     steps = 50 if quick else 200
     paths = 20_000 if quick else 50_000
-    from solvers.compiled_euler import numba_available
+    from covsde.solvers.sde.compiled_euler import numba_available
     variants = [("gaussian", "numpy")]
     if numba_available():
         variants += [("gaussian", "numba"), ("rademacher", "numba")]

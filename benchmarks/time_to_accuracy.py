@@ -2,7 +2,7 @@
 
 The target (weak error 1e-3 reached ≥ 5× faster than plain Euler) is carried by the Strang
 scheme (``scheme="strang"``: Strang splitting of the drift flow and the SymPy-derived weak order 2
-noise flow, :mod:`solvers.sde_schemes`).  Its study is one coupled run (:func:`euler_and_strang`):
+noise flow, :mod:`covsde.solvers.sde.schemes`).  Its study is one coupled run (:func:`euler_and_strang`):
 Euler at N = 32 … 192 and Strang at N = 4 … 32 on the same matrix Brownian paths, errors measured
 path by path against 2 f(Y^384) − f(Y^192) of Euler on those paths; N(ε) and seconds as below, the
 cost per step of each measured with ``simulate_sde`` in this run.  Richardson extrapolation
@@ -10,7 +10,7 @@ cost per step of each measured with ``simulate_sde`` in this run.  Richardson ex
 
 m = 2, V_0 = [[1, .3], [.3, 1]], T = 1, quantities E[V11_T], E[V12_T], E[ρ_T], for the shaped tanh
 SDE and the ReLU-like one (c+ = 0, c- = -1; full run). One call of
-:func:`solvers.richardson.richardson_expectation` runs Euler at N = 4 … 128 steps and the
+:func:`covsde.solvers.sde.richardson.richardson_expectation` runs Euler at N = 4 … 128 steps and the
 extrapolation R(N) = 2 E f(Y^{2N}) - E f(Y^N) (weak order 2) at N = 4 … 64, all on the same
 Brownian paths; the reference is the finest extrapolation R(64) and each error is measured path
 by path against it (so its Monte Carlo noise is small; it is printed).
@@ -83,8 +83,8 @@ def coupled_final_states(sde, schemes, *, paths, seed, chunk=10_000, T=T):
     """
     import math
 
-    from solvers.sde_schemes import get_scheme
-    from solvers.symmetric_noise import project_psd
+    from covsde.solvers.sde.schemes import get_scheme
+    from covsde.solvers.sde.symmetric_noise import project_psd
     finest = max(n for _, n in schemes)
     if any(finest % n for _, n in schemes):
         raise ValueError(f"every step count must divide the finest, {finest}")
@@ -118,9 +118,9 @@ def _compiled_steps(sde, names, m):
     """{name: step(V, dt, z) -> V} for the schemes among ``names`` that have a compiled m = 2 kernel."""
     if m != 2 or not _numba_installed():
         return {}
-    from solvers.compiled_euler import _matrices, compiled_euler_kernel
-    from solvers.compiled_strang import compiled_strang_kernel, numpy_repair
-    from solvers.sde_schemes import _euler_step_2x2_repair
+    from covsde.solvers.sde.compiled_euler import _matrices, compiled_euler_kernel
+    from covsde.solvers.sde.compiled_strang import compiled_strang_kernel, numpy_repair
+    from covsde.solvers.sde.schemes import _euler_step_2x2_repair
     available = {"euler": (compiled_euler_kernel, _euler_step_2x2_repair),
                  "strang": (compiled_strang_kernel, numpy_repair)}
     out = {}
@@ -168,10 +168,10 @@ def steps_to_accuracy(steps, error, standard_error, order, epsilon=EPSILON):
 
 
 def run(quick: bool) -> BenchmarkReport:
-    from derive import derive_sde
+    from covsde.derive import derive_sde
     report = BenchmarkReport(NUMBER, "time_to_accuracy", TITLE)
-    from solvers.covariance_sde import simulate_sde
-    from solvers.richardson import richardson_expectation
+    from covsde.solvers.sde.driver import simulate_sde
+    from covsde.solvers.sde.richardson import richardson_expectation
     paths = 40_000 if quick else 400_000
     law_paths = 20_000 if quick else 100_000
     strang_paths = 40_000 if quick else 1_000_000
@@ -317,7 +317,7 @@ BACKENDS = ("numpy", "numba") if _numba_installed() else ("numpy",)
 def run_seconds(sde, scheme, backend, steps, paths=20_000, _cache={}):
     """Best-of-3 seconds per path of a whole ``simulate_sde`` run (m = 2, V0, T) with ``steps`` steps:
     the time a user waits for that accuracy, set-up, PSD repairs and the final check included."""
-    from solvers.covariance_sde import simulate_sde
+    from covsde.solvers.sde.driver import simulate_sde
     steps = int(np.ceil(steps))
     key = (id(sde), scheme, backend, steps)
     if key not in _cache:
@@ -339,8 +339,8 @@ def coupled_symmetric_final_states(sde, schemes, *, paths, seed, chunk=8_192):
     and the compiled kernels step the paths when numba is installed."""
     import math
 
-    from solvers.sde_schemes import get_scheme
-    from solvers.symmetric_noise import project_psd
+    from covsde.solvers.sde.schemes import get_scheme
+    from covsde.solvers.sde.symmetric_noise import project_psd
     finest = max(n for _, n in schemes)
     coarsest = math.gcd(*(n for _, n in schemes))
     m = V0.shape[-1]

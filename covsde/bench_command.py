@@ -1,11 +1,11 @@
 """``covsde bench``: run the speed benchmarks and print their ratios as a markdown table."""
 from __future__ import annotations
 
-from derive.errors import InputError
+from covsde.derive.errors import InputError
 
 
 def register(sub):
-    from benchmarks import BENCHMARKS
+    from covsde.benchmarks import BENCHMARKS
     p = sub.add_parser("bench", help="measure speed against the alternatives (issue 5 benchmarks)",
                        description="Run the benchmarks; each times its baseline in the same run and "
                                    "prints ratios; a combined markdown table (date, cores, machine, "
@@ -21,8 +21,8 @@ def register(sub):
 
 
 def run(args) -> int:
-    from benchmarks import BENCHMARKS, run_benchmark
-    from benchmarks.report import machine_description, markdown_table
+    from covsde.benchmarks import BENCHMARKS, run_benchmark
+    from covsde.benchmarks.report import machine_description, markdown_table
     unknown = [name for name in args.names if name not in BENCHMARKS]
     if unknown:
         raise InputError(f"unknown benchmark {unknown[0]!r}; available: {', '.join(BENCHMARKS)}")

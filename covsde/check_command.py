@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import importlib
 
-from derive.errors import InputError
+from covsde.derive.errors import InputError
 
 
 def register(sub):
-    from paper_checks import CHECKS
+    from covsde.paper_checks import CHECKS
     p = sub.add_parser("check", help="reproduce the papers' claims (tables and figures)",
                        description="Run the paper checks: " + "; ".join(
                            f"{k}: {v[1]}" for k, v in CHECKS.items()))
@@ -23,7 +23,7 @@ def register(sub):
 def run(args) -> int:
     from pathlib import Path
 
-    from paper_checks import CHECKS, run_check
+    from covsde.paper_checks import CHECKS, run_check
     names = [args.name] if args.name else list(CHECKS)
     if args.name and args.name not in CHECKS:
         raise InputError(f"unknown check {args.name!r}; available: {', '.join(CHECKS)}")

@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from derive.errors import CovsdeError
+from covsde.derive.errors import CovsdeError
 
 #: Sub-command modules, in the order ``covsde --help`` lists them.
 COMMAND_MODULES = (

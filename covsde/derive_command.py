@@ -6,8 +6,8 @@ import math
 
 import sympy as sp
 
-from derive import derive_sde
-from derive.errors import InputError
+from covsde.derive import derive_sde
+from covsde.derive.errors import InputError
 
 _REGIME_WORDS = {
     "explodes": "the norm explodes in finite time with positive probability",

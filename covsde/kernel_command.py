@@ -10,8 +10,8 @@ import sys
 import numpy as np
 import sympy as sp
 
-from derive import InputError, parse_activation_string
-from derive.errors import ActivationError
+from covsde.derive import InputError, parse_activation_string
+from covsde.derive.errors import ActivationError
 
 _T = sp.Symbol("t", real=True)
 
@@ -41,7 +41,7 @@ def register(subparsers):
 
 
 def run(args) -> int:
-    from solvers.resnet_kernel import resnet_kernel  # lazy: keeps `covsde derive` start-up fast
+    from covsde.solvers.kernels.resnet_kernel import resnet_kernel  # lazy: keeps `covsde derive` start-up fast
     if not args.resnet:
         raise InputError("only the ResNet kernel is available: add --resnet")
     inputs = _load_inputs(args.inputs)

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from derive.errors import InputError
+from covsde.derive.errors import InputError
 
 from .derive_command import _add_activation_arguments, _sde_from_args
 
@@ -20,7 +20,7 @@ def parse_matrix(text: str, name: str = "--V0") -> np.ndarray:
     m = len(rows)
     if any(len(r) != m for r in rows):
         raise InputError(f"{name} must be a square matrix like '1,0.3;0.3,1', got {text!r}")
-    from solvers.input_validation import symmetric_psd
+    from covsde.solvers.input_validation import symmetric_psd
     return symmetric_psd(rows, name)
 
 
@@ -102,7 +102,7 @@ def summary_table(V: np.ndarray, exploded=None) -> str:
 
 
 def run_simulate(args) -> int:
-    from solvers import simulate_sde
+    from covsde.solvers import simulate_sde
     _positive(args.T, "--T")
     for name in ("paths", "steps", "workers"):
         if getattr(args, name) < 1:
@@ -126,7 +126,7 @@ def run_simulate(args) -> int:
 
 
 def run_compare(args) -> int:
-    from solvers import compare, simulate_mlp, simulate_sde
+    from covsde.solvers import compare, simulate_mlp, simulate_sde
     for name in ("width", "depth", "networks", "paths"):
         if getattr(args, name) < 1:
             raise InputError(f"--{name} must be at least 1, got {getattr(args, name)}")

@@ -2,10 +2,15 @@
 
 The public surface::
 
-    from derive import derive_sde
+    from covsde.derive import derive_sde
     sde = derive_sde("tanh", a=1, convention="normalized")
     sde.drift(V); sde.diffusion(V); sde.stability.regime; sde.latex()
 """
+
+if __name__ != "covsde.derive":  # `import derive` from the repository root would load a second copy
+    raise ImportError(f"'{__name__}' is the source folder of covsde.derive; import it as "
+                      f"'covsde.derive' (install the project first: python -m pip install -e .)")
+
 from .activation import Activation, as_activation, relu_like
 from .activation_parser import X, parse_activation_string
 from .covariance_sde import CovarianceSDE, covariance_symbols, derive_sde

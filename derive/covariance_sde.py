@@ -5,7 +5,7 @@
     Sigma^{ab,cd} = V^ac V^bd + V^ad V^bc.
 
 For smooth activations b is the leading coefficient of n (c E[phi_s(x) phi_s(y)] - R)
-(:mod:`derive.shaping`); for the ReLU-like family b^ab = nu(rho^ab) sqrt(V^aa V^bb) with
+(:mod:`covsde.derive.shaping`); for the ReLU-like family b^ab = nu(rho^ab) sqrt(V^aa V^bb) with
 nu(rho) = (c+ - c-)^2 / (2 pi) (sqrt(1 - rho^2) - rho arccos rho) (Li, Nica & Roy 2022, Thm 3.9).
 Every numeric function on the object is generated from these expressions.
 """

@@ -1,7 +1,7 @@
 """Numeric functions generated from the symbolic results (lambdify), vectorised over (..., m, m).
 
 Nothing here retypes a formula: every function is ``sympy.lambdify`` of an expression owned by
-:class:`derive.covariance_sde.CovarianceSDE`, wrapped so that it broadcasts over leading axes
+:class:`covsde.derive.covariance_sde.CovarianceSDE`, wrapped so that it broadcasts over leading axes
 and returns float64 of the right shape even when the expression is a constant.
 """
 from __future__ import annotations

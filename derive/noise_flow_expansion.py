@@ -7,7 +7,7 @@ The noise part of the Neural Covariance SDE (SPEC §1) is the zero-drift flow
 with L(V) the Cholesky factor, W^1 … W^k (k = m(m+1)/2) independent Brownian motions, one per
 entry of the upper triangle (``np.triu_indices(m)`` order), and E_j = sqrt(2) e_pp for a diagonal
 entry, e_pq + e_qp off the diagonal, so that S = Σ_j E_j W^j is the GOE increment of
-:mod:`solvers.symmetric_noise` (S_pp ~ N(0, 2 dt), S_pq ~ N(0, dt)).  Its covariance is
+:mod:`covsde.solvers.sde.symmetric_noise` (S_pp ~ N(0, 2 dt), S_pq ~ N(0, dt)).  Its covariance is
 Σ(V)_{ab,cd} = V_ac V_bd + V_ad V_bc.
 
 **Congruence.** chol(L N Lᵀ) = L chol(N) for lower-triangular L, so b^j(L N Lᵀ) = L b^j(N) Lᵀ and

@@ -89,7 +89,7 @@ class NormStability:
         """
         if T is not None:
             raise InputError("explosion_probability is over [0, infinity); for a finite horizon "
-                             "use solvers.simulate_norm")
+                             "use covsde.solvers.simulate_norm")
         self._require_numeric("explosion_probability")
         x = np.asarray(V0_value, dtype=np.float64)
         if np.any(~np.isfinite(x)) or np.any(x <= 0):

@@ -4,7 +4,7 @@ With phi_s(x) = s phi(x/s) = sum_k phi_k / k! x^k s^(1-k) (phi_1 = 1) and eps = 
 
     E[phi_s(x) phi_s(y)] = sum_{k,l} phi_k phi_l / (k! l!) eps^(k+l-2) E[x^k y^l],
 
-with the Gaussian moments from :mod:`derive.gaussian_moments` (only k + l even survive, so only
+with the Gaussian moments from :mod:`covsde.derive.gaussian_moments` (only k + l even survive, so only
 even powers of eps appear). The normalising constant is c = 1 / E[phi_s(w)^2], w ~ N(0, 1)
 (normalized convention) or c = 1 (unnormalized). If the first non-zero coefficient of
 c E - R is at eps^q, the critical shaping is s = a n^(1/q) and the drift is that coefficient / a^q

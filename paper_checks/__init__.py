@@ -5,6 +5,12 @@ Each check module exposes ``run(quick: bool, seed: int, figure_dir) -> CheckRepo
 """
 from __future__ import annotations
 
+
+if __name__ != "covsde.paper_checks":  # `import paper_checks` from the repository root would load a second copy
+    raise ImportError(f"'{__name__}' is the source folder of covsde.paper_checks; import it as "
+                      f"'covsde.paper_checks' (install the project first: python -m pip install -e .)")
+
+
 import importlib
 import time
 
@@ -12,15 +18,15 @@ from .report import CheckReport, Claim
 
 #: Check name -> (module, one-line description).
 CHECKS = {
-    "covariance_sde": ("paper_checks.covariance_sde",
+    "covariance_sde": ("covsde.paper_checks.covariance_sde",
                        "finite shaped MLPs vs the Neural Covariance SDE (Li, Nica & Roy 2022)"),
-    "norm_stability": ("paper_checks.norm_stability",
+    "norm_stability": ("covsde.paper_checks.norm_stability",
                        "exploding/vanishing norms: symbolic verdict vs finite networks and the SDE"),
-    "shaping_exponent": ("paper_checks.shaping_exponent",
+    "shaping_exponent": ("covsde.paper_checks.shaping_exponent",
                          "critical shaping exponent when phi''(0) = phi'''(0) = 0"),
-    "resnet_commutativity": ("paper_checks.resnet_commutativity",
+    "resnet_commutativity": ("covsde.paper_checks.resnet_commutativity",
                              "ResNet kernel: width and depth limits commute (Hayou & Yang 2023)"),
-    "deep_linear_mixture": ("paper_checks.deep_linear_mixture",
+    "deep_linear_mixture": ("covsde.paper_checks.deep_linear_mixture",
                             "deep linear networks: log-normal mixture of Gaussians (Bassetti et al. 2024)"),
 }
 
@@ -28,7 +34,7 @@ CHECKS = {
 def run_check(name: str, *, quick: bool = False, seed: int = 0, figure_dir=None) -> CheckReport:
     """Run one check by name and return its report (timed)."""
     if name not in CHECKS:
-        from derive.errors import InputError
+        from covsde.derive.errors import InputError
         raise InputError(f"unknown check {name!r}; available: {', '.join(CHECKS)}")
     module = importlib.import_module(CHECKS[name][0])
     start = time.perf_counter()

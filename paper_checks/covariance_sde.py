@@ -8,15 +8,15 @@ d = T n converges in law, as n -> infinity, to the solution at time T of
 with the drift b derived symbolically (``derive_sde``). Two inputs with V_0 = [[1, .3], [.3, 1]]:
 
 * ReLU-like (c+ = 0, c- = -1) and tanh (a = 1): finite networks (exact covariance chain,
-  :func:`solvers.simulate_mlp`) at n = d in a grid of widths against SDE paths
-  (:func:`solvers.covariance_sde.simulate_sde`, Lie scheme). The two-sample Kolmogorov–Smirnov
+  :func:`covsde.solvers.simulate_mlp`) at n = d in a grid of widths against SDE paths
+  (:func:`covsde.solvers.sde.driver.simulate_sde`, Lie scheme). The two-sample Kolmogorov–Smirnov
   distance of rho_T = V^12/sqrt(V^11 V^22) and of log V_T^11 must fall below the critical value at
   level ``KS_ALPHA`` at the largest width, must not grow with n beyond Monte Carlo noise, and for
   log V^11 (where the finite-width bias is largest) must fall significantly from the smallest to
   the largest width. The noise scale of a KS distance is the standard deviation of the Kolmogorov
   law, ``KOLMOGOROV_SD`` * sqrt(1/N + 1/P), for N networks and P paths.
 * ReLU-like only, two independent limits: rho_T has the density of its Fokker–Planck equation
-  (:func:`solvers.fokker_planck.correlation_density`), and each diagonal is a geometric Brownian
+  (:func:`covsde.solvers.sde.fokker_planck.correlation_density`), and each diagonal is a geometric Brownian
   motion, log V_T^11 ~ N(log V_0^11 - T, 2T) exactly (b^11 = nu(1) V^11 = 0). SDE paths and the
   widest networks are tested against both by one-sample KS.
 * The unshaped ReLU network (s- = 0, i.e. c- = -sqrt(n): phi_s = max(x, 0), c = 2) beside the shaped
@@ -34,12 +34,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from derive import as_activation, derive_sde
-from solvers import compare, simulate_mlp
-from solvers.covariance_sde import simulate_sde
-from solvers.finite_mlp import normalising_constant
-from solvers.fokker_planck import correlation_density
-from solvers.gaussian_expectation import gaussian_kernel_map
+from covsde.derive import as_activation, derive_sde
+from covsde.solvers import compare, simulate_mlp
+from covsde.solvers.sde.driver import simulate_sde
+from covsde.solvers.networks.finite_mlp import normalising_constant
+from covsde.solvers.sde.fokker_planck import correlation_density
+from covsde.solvers.kernels.gaussian_expectation import gaussian_kernel_map
 
 from .report import KS_ALPHA, CheckReport, ks_critical_value, ks_noise_sd, pyplot, save_figure
 

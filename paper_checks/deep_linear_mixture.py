@@ -14,7 +14,7 @@ At finite size the law is exact too: given the network f ~ N(0, V_L), and V_L = 
 for two outputs f_1, f_2 of one input (iid N(0, V_L) given the network: uncorrelated, dependent),
 since E (chi^2_N/N)^2 = 1 + 2/N.
 
-The check samples finite networks with :func:`solvers.finite_linear.simulate_deep_linear` at
+The check samples finite networks with :func:`covsde.solvers.networks.finite_linear.simulate_deep_linear` at
 alpha in {0.25, 0.5, 1} and compares:
 
 * sample kurtosis and dependence ratio with both formulas; standard errors by the delta method
@@ -38,7 +38,7 @@ from numpy.polynomial.hermite_e import hermegauss
 from scipy.special import loggamma
 from scipy.stats import kstest, kstwo, norm
 
-from solvers.finite_linear import simulate_deep_linear
+from covsde.solvers.networks.finite_linear import simulate_deep_linear
 
 from .report import CheckReport, pyplot, save_figure
 

@@ -15,9 +15,9 @@ the rest SPEC §1, from Y = 1/V and Dufresne's identity):
 For each activation (tanh, sin, gelu, silu, softplus, sinh and x + alpha x^2 + beta x^3 with
 (alpha, beta) in each region) the check puts beside the symbolic verdict:
 
-* finite networks (exact covariance chain, :func:`solvers.simulate_mlp`): the fraction whose V_l
+* finite networks (exact covariance chain, :func:`covsde.solvers.simulate_mlp`): the fraction whose V_l
   passes ``THRESHOLD`` by depth d = T n, at T = ``T_NETWORKS`` and several widths;
-* the norm SDE (:func:`solvers.scalar_sdes.simulate_norm`, drift ``sde.norm_drift``): the fraction
+* the norm SDE (:func:`covsde.solvers.sde.scalar_sdes.simulate_norm`, drift ``sde.norm_drift``): the fraction
   of paths passing the same threshold by T, and by ``T_LONG``;
 * the closed form for T -> infinity, ``sde.stability.explosion_probability(V_0)``.
 
@@ -42,9 +42,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from derive import derive_sde
-from solvers import simulate_mlp
-from solvers.scalar_sdes import simulate_norm
+from covsde.derive import derive_sde
+from covsde.solvers import simulate_mlp
+from covsde.solvers.sde.scalar_sdes import simulate_norm
 
 from .report import KS_ALPHA, ks_critical_value
 from .report import CheckReport, pyplot, save_figure

@@ -2,9 +2,9 @@
 
 Finite ResNets Y_l = Y_{l-1} + alpha_{l,L} W_l phi(Y_{l-1}) / sqrt(n) (relu and tanh, plain phi,
 two inputs with Gram matrix Q0) are sampled with the exact covariance chain of
-:func:`solvers.finite_resnet.simulate_resnet` over a grid of widths n and depths L, with
+:func:`covsde.solvers.networks.finite_resnet.simulate_resnet` over a grid of widths n and depths L, with
 uniform branches alpha = 1/sqrt(L). Their kernel q_L is compared with the solution q(1) of the
-ODE dq/dt = F_phi(q) (:func:`solvers.resnet_kernel.resnet_kernel`) in two ways:
+ODE dq/dt = F_phi(q) (:func:`covsde.solvers.kernels.resnet_kernel.resnet_kernel`) in two ways:
 
 * the L2 error of one network, e(n, L) = sqrt(E ||q_L - q(1)||_F^2) / ||q(1)||_F: what
   "q_L -> q(1) in probability" is about. It has an O(1/L) part (the infinite-width recursion is
@@ -32,8 +32,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import zeta
 
-from solvers.finite_resnet import simulate_resnet
-from solvers.resnet_kernel import resnet_kernel, resnet_kernel_recursion
+from covsde.solvers.networks.finite_resnet import simulate_resnet
+from covsde.solvers.kernels.resnet_kernel import resnet_kernel, resnet_kernel_recursion
 
 from .report import CheckReport, pyplot, save_figure
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 
-from derive import as_activation, derive_sde
+from covsde.derive import as_activation, derive_sde
 
 from .report import CheckReport, pyplot, save_figure
 

@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from derive.errors import InputError
+from covsde.derive.errors import InputError
 
 #: Relative tolerances: asymmetry allowed before refusing, and negative eigenvalue allowed (round-off).
 SYMMETRY_TOL = 1e-12

@@ -1,7 +1,7 @@
 """The random numbers of one time step: Gaussian normals or two-point (Rademacher) signs.
 
 A step of a scheme needs k standard variables per path (k = ``scheme.normal_count(m)``), laid out
-as z (k, P).  Paths come in blocks (``solvers.covariance_sde.BLOCK``); each block draws from its
+as z (k, P).  Paths come in blocks (``covsde.solvers.sde.driver.BLOCK``); each block draws from its
 own ``numpy.random.Generator``, always in the same order, so a path's numbers depend only on the
 seed and its index, never on how blocks are grouped into chunks or processes.
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from derive.errors import InputError
+from covsde.derive.errors import InputError
 
 NOISES = ("gaussian", "rademacher")
 

@@ -18,7 +18,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from derive import ActivationError, X, as_activation, derive_sde, parse_activation_string
+from covsde.derive import ActivationError, X, as_activation, derive_sde, parse_activation_string
 
 A, B, R = sp.symbols("A B R", real=True)
 
@@ -90,7 +90,7 @@ def test_non_string_input_is_refused():
 def test_nested_numeric_powers_are_refused_quickly():
     """Five nested powers of 64 would be a 10^9-digit integer: refusing it must be immediate."""
     code = textwrap.dedent("""
-        from derive import ActivationError, parse_activation_string
+        from covsde.derive import ActivationError, parse_activation_string
         try:
             parse_activation_string("x + ((((9**64)**64)**64)**64)**64")
         except ActivationError:

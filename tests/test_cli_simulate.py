@@ -4,7 +4,7 @@ import pytest
 
 from covsde.cli import main
 from covsde.simulate_command import parse_matrix
-from derive.errors import InputError
+from covsde.derive.errors import InputError
 
 
 def test_simulate_relu_like_saves_lognormal_diagonal(tmp_path, capsys):

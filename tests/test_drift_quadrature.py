@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derive import ActivationError, as_activation, derive_sde
+from covsde.derive import ActivationError, as_activation, derive_sde
 
 GH_NODES, GH_WEIGHTS = np.polynomial.hermite_e.hermegauss(100)
 GH_WEIGHTS = GH_WEIGHTS / np.sqrt(2 * np.pi)

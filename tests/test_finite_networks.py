@@ -9,9 +9,9 @@ import pytest
 from numpy.polynomial.hermite_e import hermegauss
 from scipy import integrate, special, stats
 
-from derive import InputError, as_activation
-from solvers import finite_mlp
-from solvers.finite_networks import (compare, normalising_constant, simulate_deep_linear,
+from covsde.derive import InputError, as_activation
+from covsde.solvers.networks import finite_mlp
+from covsde.solvers.networks import (compare, normalising_constant, simulate_deep_linear,
                                      simulate_mlp, simulate_resnet)
 
 KS_ALPHA = 1e-3

@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from derive import InputError, derive_sde
-from solvers.covariance_sde import simulate_sde
-from solvers.fokker_planck import correlation_density
-from solvers.scalar_sdes import simulate_correlation
+from covsde.derive import InputError, derive_sde
+from covsde.solvers.sde.driver import simulate_sde
+from covsde.solvers.sde.fokker_planck import correlation_density
+from covsde.solvers.sde.scalar_sdes import simulate_correlation
 
 KS_ALPHA = 0.001
 

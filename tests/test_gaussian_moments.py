@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derive import gaussian_moment
+from covsde.derive import gaussian_moment
 
 NODES, WEIGHTS = np.polynomial.hermite_e.hermegauss(12)
 WEIGHTS = WEIGHTS / np.sqrt(2 * np.pi)          # probabilists' rule for N(0, 1)

@@ -9,9 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-import solvers.resnet_kernel  # noqa: F401  (the module, shadowed by the function in solvers/__init__)
-from solvers.gaussian_expectation import _mehler_coefficients, gaussian_kernel_map, kernel_map
-from solvers.resnet_kernel import resnet_kernel
+import covsde.solvers.kernels.resnet_kernel  # noqa: F401  (the module, shadowed by the function in solvers/__init__)
+from covsde.solvers.kernels.gaussian_expectation import _mehler_coefficients, gaussian_kernel_map, kernel_map
+from covsde.solvers.kernels.resnet_kernel import resnet_kernel
 
 
 def _gram_with_hard_pairs(seed, scale):
@@ -96,7 +96,7 @@ def test_tanh_ode_with_mehler_matches_ode_with_two_dimensional_rule(monkeypatch)
     x = np.random.default_rng(8).normal(size=(50, 10))
     Q0 = 0.4 * x @ x.T / 10     # variances <= 1.6 up to t = 1, where the 64-node 2-D rule is accurate
     new = resnet_kernel("tanh", Q0, t=1.0, rtol=1e-11, atol=1e-13)
-    module = sys.modules["solvers.resnet_kernel"]
+    module = sys.modules["covsde.solvers.kernels.resnet_kernel"]
     monkeypatch.setattr(module, "gaussian_kernel_map",
                         functools.partial(gaussian_kernel_map, rule="trapezoid"))
     old = module.resnet_kernel("tanh", Q0, t=1.0, rtol=1e-11, atol=1e-13)

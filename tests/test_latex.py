@@ -10,7 +10,7 @@ import sys
 import pytest
 import sympy as sp
 
-from derive import derive_sde
+from covsde.derive import derive_sde
 
 A, B, R = sp.symbols("A B R", real=True)
 DISPLAY = {A: sp.Symbol(r"V^{ii}"), B: sp.Symbol(r"V^{jj}"), R: sp.Symbol(r"V^{ij}")}

@@ -7,8 +7,8 @@ it at n = 64 (SPEC measured 0.016-0.029 at n = 100 with 2,000 networks).
 import numpy as np
 import pytest
 
-from derive import derive_sde
-from solvers import compare, simulate_mlp, simulate_sde
+from covsde.derive import derive_sde
+from covsde.solvers import compare, simulate_mlp, simulate_sde
 
 V0 = np.array([[1.0, 0.3], [0.3, 1.0]])
 NETWORKS, PATHS = 4000, 40000

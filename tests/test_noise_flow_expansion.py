@@ -1,4 +1,4 @@
-"""The SymPy-derived weak order 2 step of the zero-drift covariance flow (derive.noise_flow_expansion).
+"""The SymPy-derived weak order 2 step of the zero-drift covariance flow (covsde.derive.noise_flow_expansion).
 
 Checked against independent mathematics, not against its own construction:
 - the Cholesky series it uses against SymPy's own ``Matrix.cholesky`` expanded in ε;
@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derive import InputError
-from derive.noise_flow_expansion import cholesky_series_at_identity, noise_flow_expansion
+from covsde.derive import InputError
+from covsde.derive.noise_flow_expansion import cholesky_series_at_identity, noise_flow_expansion
 
 
 @pytest.mark.parametrize("m", [2, 3])

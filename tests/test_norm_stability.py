@@ -16,7 +16,7 @@ import scipy.special
 import scipy.stats
 import sympy as sp
 
-from derive import InputError, derive_sde
+from covsde.derive import InputError, derive_sde
 
 #: k = (3/4 phi2^2 + phi3)/a^2 by hand. sinh: phi2 = 0, phi3 = 1. softplus normalised
 #: 2 log(1 + e^x) - 2 log 2: phi2 = 1/2, phi3 = 0. x + x^3/3: phi2 = 0, phi3 = 2.

@@ -1,7 +1,7 @@
 """The paper checks in their quick form pass, and fail when the toolkit is wrong."""
 import pytest
 
-from paper_checks import CHECKS, run_check
+from covsde.paper_checks import CHECKS, run_check
 
 
 def test_shaping_exponent_quick_passes():
@@ -10,8 +10,8 @@ def test_shaping_exponent_quick_passes():
 
 
 def test_shaping_exponent_fails_when_the_drift_is_wrong(monkeypatch):
-    import paper_checks.shaping_exponent as mod
-    from derive import derive_sde
+    import covsde.paper_checks.shaping_exponent as mod
+    from covsde.derive import derive_sde
 
     # perturb the formula under test: the unnormalized drift in place of the normalized one
     monkeypatch.setattr(mod, "derive_sde", lambda text: derive_sde(text, convention="unnormalized"))
@@ -20,7 +20,7 @@ def test_shaping_exponent_fails_when_the_drift_is_wrong(monkeypatch):
 
 
 def test_unknown_check_is_a_clear_error():
-    from derive.errors import InputError
+    from covsde.derive.errors import InputError
     with pytest.raises(InputError, match="available"):
         run_check("nope")
     assert set(CHECKS) >= {"covariance_sde", "norm_stability", "shaping_exponent",

@@ -1,7 +1,7 @@
 """The ResNet-commutativity and deep-linear-mixture checks pass, and fail when a formula is wrong."""
 import numpy as np
 
-from paper_checks import run_check
+from covsde.paper_checks import run_check
 
 
 def test_resnet_commutativity_quick_passes():
@@ -10,8 +10,8 @@ def test_resnet_commutativity_quick_passes():
 
 
 def test_resnet_commutativity_fails_when_the_ode_right_hand_side_is_wrong(monkeypatch):
-    import paper_checks.resnet_commutativity as mod
-    from solvers.resnet_kernel import resnet_kernel
+    import covsde.paper_checks.resnet_commutativity as mod
+    from covsde.solvers.kernels.resnet_kernel import resnet_kernel
 
     # dq/dt = 1.21 F(q) instead of F(q): the limit kernel the finite networks are compared with
     monkeypatch.setattr(mod, "resnet_kernel", lambda phi, Q0, **kw: resnet_kernel(phi, Q0, alpha=1.1, **kw))
@@ -28,7 +28,7 @@ def test_deep_linear_mixture_quick_passes():
 
 
 def test_deep_linear_mixture_fails_when_the_mixing_variance_is_wrong(monkeypatch):
-    import paper_checks.deep_linear_mixture as mod
+    import covsde.paper_checks.deep_linear_mixture as mod
 
     # xi ~ N(-alpha, alpha) instead of N(-alpha, 2 alpha): the finite law no longer tends to it
     monkeypatch.setattr(mod, "mixing_law", lambda alpha: (-alpha, alpha))
@@ -39,7 +39,7 @@ def test_deep_linear_mixture_fails_when_the_mixing_variance_is_wrong(monkeypatch
 
 
 def test_mixture_density_integrates_to_one_with_the_stated_kurtosis():
-    from paper_checks.deep_linear_mixture import K, mixture_density
+    from covsde.paper_checks.deep_linear_mixture import K, mixture_density
 
     x = np.linspace(-300, 300, 120_001)
     for alpha in (0.25, 1.0):

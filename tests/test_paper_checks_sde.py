@@ -7,8 +7,8 @@ independent limits (Fokker–Planck density, exact GBM law) must then disagree w
 import numpy as np
 import pytest
 
-from derive import derive_sde
-from paper_checks import run_check
+from covsde.derive import derive_sde
+from covsde.paper_checks import run_check
 
 
 class Perturbed:
@@ -35,7 +35,7 @@ def test_norm_stability_quick_passes():
 def _run_with_wrong_sde(monkeypatch, check, perturb):
     """Run ``check`` (quick) with every SDE it derives replaced by ``perturb(sde)``."""
     import importlib
-    module = importlib.import_module(f"paper_checks.{check}")
+    module = importlib.import_module(f"covsde.paper_checks.{check}")
     monkeypatch.setattr(module, "derive_sde", lambda activation, **params: perturb(derive_sde(activation, **params)))
     return run_check(check, quick=True)
 

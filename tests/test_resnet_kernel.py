@@ -7,9 +7,9 @@ import pytest
 from scipy import integrate, optimize, special, stats
 
 from covsde.cli import main
-from derive import ActivationError, InputError
-from solvers.gaussian_expectation import kernel_map
-from solvers.resnet_kernel import resnet_kernel, resnet_kernel_recursion
+from covsde.derive import ActivationError, InputError
+from covsde.solvers.kernels.gaussian_expectation import kernel_map
+from covsde.solvers.kernels.resnet_kernel import resnet_kernel, resnet_kernel_recursion
 
 # (Q^aa, Q^bb, Q^ab) covering rho = 0, +-0.5, +-0.95, +-1 and unequal variances.
 PAIRS = [(1.0, 1.0, 0.0), (1.0, 2.0, 0.7), (0.5, 3.0, -0.6), (2.0, 0.7, 0.95 * np.sqrt(1.4)),

@@ -12,8 +12,8 @@ Two linear SDEs with m = 1, whose expectations are known exactly:
 import numpy as np
 import pytest
 
-from derive import InputError, derive_sde
-from solvers.richardson import richardson_expectation
+from covsde.derive import InputError, derive_sde
+from covsde.solvers.sde.richardson import richardson_expectation
 
 
 class LinearDrift:

@@ -4,8 +4,8 @@ import pytest
 import scipy.special
 import scipy.stats
 
-from derive import InputError, derive_sde
-from solvers.scalar_sdes import simulate_correlation, simulate_norm
+from covsde.derive import InputError, derive_sde
+from covsde.solvers.sde.scalar_sdes import simulate_correlation, simulate_norm
 
 KS_ALPHA = 0.001
 

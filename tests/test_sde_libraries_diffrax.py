@@ -22,8 +22,8 @@ if importlib.util.find_spec("jax") is None or importlib.util.find_spec("diffrax"
 SCRIPT = """
 import json, os
 affinity = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-from benchmarks.sde_libraries import diffrax_agreement
-from derive import derive_sde
+from covsde.benchmarks.sde_libraries import diffrax_agreement
+from covsde.derive import derive_sde
 agreement, non_finite = diffrax_agreement(derive_sde("tanh"), paths=20_000, steps=200, seed=11)
 after = sorted(os.sched_getaffinity(0)) if affinity is not None else None
 print(json.dumps({"z": [m.z for m in agreement], "text": [str(m) for m in agreement],

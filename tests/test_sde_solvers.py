@@ -11,11 +11,11 @@ import pytest
 import scipy.linalg
 import scipy.stats
 
-from derive import InputError, derive_sde
-from solvers.covariance_sde import simulate_sde
-from solvers.mean_ode import solve_mean_ode
-from solvers.sde_schemes import SCHEMES
-from solvers.symmetric_noise import covariance_noise, project_psd, psd_factor
+from covsde.derive import InputError, derive_sde
+from covsde.solvers.sde.driver import simulate_sde
+from covsde.solvers.sde.mean_ode import solve_mean_ode
+from covsde.solvers.sde.schemes import SCHEMES
+from covsde.solvers.sde.symmetric_noise import covariance_noise, project_psd, psd_factor
 
 KS_ALPHA = 0.001
 

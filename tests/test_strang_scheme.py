@@ -1,4 +1,4 @@
-"""The weak order 2 scheme ``strang`` (solvers.sde_schemes.StrangSplitting).
+"""The weak order 2 scheme ``strang`` (covsde.solvers.sde.schemes.StrangSplitting).
 
 - Global weak order 2, measured without Monte Carlo noise for m = 1 with an affine drift
   b(v) = α − βv: the scheme's E V_N and E V_N² follow exactly from E N_Δ, E N_Δ² (the code's
@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from derive import InputError, derive_sde
-from solvers import richardson_expectation, simulate_sde
-from solvers.sde_schemes import get_scheme, midpoint_drift_step
-from solvers.weak_noise_flow import flow_increment
+from covsde.derive import InputError, derive_sde
+from covsde.solvers import richardson_expectation, simulate_sde
+from covsde.solvers.sde.schemes import get_scheme, midpoint_drift_step
+from covsde.solvers.sde.weak_noise_flow import flow_increment
 
 
 class AffineDrift:

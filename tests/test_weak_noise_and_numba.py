@@ -13,9 +13,9 @@ import pytest
 import scipy.special
 import scipy.stats
 
-from derive import InputError, derive_sde
-from solvers import compiled_euler
-from solvers.covariance_sde import simulate_sde
+from covsde.derive import InputError, derive_sde
+from covsde.solvers.sde import compiled_euler
+from covsde.solvers.sde.driver import simulate_sde
 
 KS_ALPHA = 0.001
 V0_2 = np.array([[1.0, 0.3], [0.3, 1.0]])

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from derive import InputError
+from covsde.derive import InputError
 
-from .gaussian_expectation import gaussian_kernel_map, validate_covariance
+from covsde.solvers.kernels.gaussian_expectation import gaussian_kernel_map, validate_covariance
 
 
 @dataclass(frozen=True)

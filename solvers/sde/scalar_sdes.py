@@ -5,7 +5,7 @@ normalized convention, b(V) = k V(V − 1) (Li, Nica, Roy 2022; SPEC §1 "The no
 Correlation SDE (ReLU-like): dρ = μ(ρ) dt + (1 − ρ²) dW, μ(ρ) = ν(ρ) − ρ(1 − ρ²)/2 =
 ``sde.correlation_drift`` (SPEC §1, by Itô's formula on ρ = V^{12}/sqrt(V^{11}V^{22})).
 
-Random streams are organised as in :mod:`solvers.covariance_sde`: one stream per block of
+Random streams are organised as in :mod:`covsde.solvers.sde.driver`: one stream per block of
 ``BLOCK`` paths, so a seed gives the same numbers whatever the chunking.
 """
 from __future__ import annotations
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from derive.errors import InputError
+from covsde.derive.errors import InputError
 
-from .covariance_sde import BLOCK, _validate_run, as_seed_sequence
+from covsde.solvers.sde.driver import BLOCK, _validate_run, as_seed_sequence
 
 #: Paths stepped together (a multiple of BLOCK).
 CHUNK = 16 * BLOCK
@@ -89,7 +89,7 @@ def simulate_norm(sde, V0, T, *, steps, paths, seed=None, explosion_threshold=1e
     ----------
     sde : object with ``norm_drift(v)`` (e.g. ``derive.derive_sde(...)``).
     V0 : positive float, the initial squared norm |x|²/n0.
-    T, steps, paths, seed : as :func:`solvers.simulate_sde`.
+    T, steps, paths, seed : as :func:`covsde.solvers.simulate_sde`.
     explosion_threshold : V above it counts as exploded; the path is frozen at that step.
 
     Returns
@@ -171,7 +171,7 @@ def simulate_correlation(sde, rho0, T, *, steps, paths, seed=None) -> Correlatio
     ----------
     sde : a ReLU-like ``derive_sde`` object.
     rho0 : initial correlation in [−1, 1].
-    T, steps, paths, seed : as :func:`solvers.simulate_sde`.
+    T, steps, paths, seed : as :func:`covsde.solvers.simulate_sde`.
     """
     _validate_run(T, steps, paths)
     steps, paths, T = int(steps), int(paths), float(T)

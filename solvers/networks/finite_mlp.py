@@ -21,10 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 
-from derive.activation import Activation, as_activation
-from derive.errors import InputError
+from covsde.derive.activation import Activation, as_activation
+from covsde.derive.errors import InputError
 
-from . import network_sampling as ns
+from covsde.solvers.networks import network_sampling as ns
 
 #: Gauss–Hermite nodes used for the normalising constant E[phi_s(w)^2].
 NORMALISING_NODES = 200

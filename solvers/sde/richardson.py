@@ -6,7 +6,7 @@ E f(Y^{dt}_T) = E f(V_T) + C dt + O(dt²), so the extrapolation
     R(dt) = 2 E f(Y^{dt/2}_T) - E f(Y^{dt}_T) = E f(V_T) + O(dt²)
 
 has weak order 2 (Talay & Tubaro 1990, Stoch. Anal. Appl. 8:483). Here the covariance SDE of
-SPEC §1 is stepped with the Euler scheme of :mod:`solvers.sde_schemes` (exact symmetric noise
+SPEC §1 is stepped with the Euler scheme of :mod:`covsde.solvers.sde.schemes` (exact symmetric noise
 L S Lᵀ) at every step count needed, all driven by ONE Brownian path per sample: the noise of a
 coarse step is the sum of the fine steps' noise inside it. The coupling does not change any
 expectation but makes the coarse and fine estimates nearly equal path by path, so R(dt) costs
@@ -19,11 +19,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from derive.errors import InputError
+from covsde.derive.errors import InputError
 
-from .covariance_sde import BLOCK, as_seed_sequence, validate_covariance
-from .sde_schemes import get_scheme
-from .symmetric_noise import psd_factor
+from covsde.solvers.sde.driver import BLOCK, as_seed_sequence, validate_covariance
+from covsde.solvers.sde.schemes import get_scheme
+from covsde.solvers.sde.symmetric_noise import psd_factor
 
 
 @dataclass(frozen=True)

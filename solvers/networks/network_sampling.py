@@ -1,7 +1,7 @@
 """What the finite-network simulators share: inputs, random streams per network, Gaussian rows.
 
-Every finite network in :mod:`solvers.finite_mlp`, :mod:`solvers.finite_resnet` and
-:mod:`solvers.finite_linear` is simulated from
+Every finite network in :mod:`covsde.solvers.networks.finite_mlp`, :mod:`covsde.solvers.networks.finite_resnet` and
+:mod:`covsde.solvers.networks.finite_linear` is simulated from
 
 * an input Gram matrix ``K = X X^T / n0`` (or a given symmetric PSD ``V0``),
 * its own random stream: network ``i`` draws from ``SeedSequence(seed).spawn(networks)[i]``,
@@ -16,9 +16,9 @@ import numbers
 
 import numpy as np
 
-from derive.errors import InputError
+from covsde.derive.errors import InputError
 
-from .input_validation import seed_sequence, symmetric_psd
+from covsde.solvers.input_validation import seed_sequence, symmetric_psd
 
 #: Doubles held at once by one chunk of networks (about 64 MB); sets the default chunk size.
 CHUNK_DOUBLES = 2 ** 23

@@ -2,11 +2,11 @@
 
 Li, Nica, Roy (2022), arXiv 2206.02768: the covariance of a shaped MLP of width n and depth d
 converges, as n, d → ∞ with d/n → T, to this SDE at time T.  ``simulate_sde`` steps many paths
-with a scheme of :mod:`solvers.sde_schemes`, in chunks of bounded memory, optionally over several
+with a scheme of :mod:`covsde.solvers.sde.schemes`, in chunks of bounded memory, optionally over several
 processes.
 
 Random streams.  Paths are grouped in blocks of ``BLOCK`` paths; block i draws its normals (or
-Rademacher signs, :mod:`solvers.random_increments`) from its own stream
+Rademacher signs, :mod:`covsde.solvers.random_increments`) from its own stream
 ``SeedSequence(seed).spawn(n_blocks)[i]``, in a fixed order.  Every operation of a
 step is per path, so the numbers of a path depend only on the seed and its index: the result is
 the same whatever ``chunk`` and ``workers`` are.
@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from derive.errors import InputError
+from covsde.derive.errors import InputError
 
-from .input_validation import seed_sequence, symmetric_psd
-from .random_increments import (check_noise, draw_normals, draw_sign_words, sign_word_count,
+from covsde.solvers.input_validation import seed_sequence, symmetric_psd
+from covsde.solvers.random_increments import (check_noise, draw_normals, draw_sign_words, sign_word_count,
                                signs_from_words)
-from .sde_schemes import get_scheme
-from .symmetric_noise import psd_factor
+from covsde.solvers.sde.schemes import get_scheme
+from covsde.solvers.sde.symmetric_noise import psd_factor
 
 BACKENDS = ("numpy", "numba")
 
@@ -144,7 +144,7 @@ def simulate_sde(sde, V0, T, *, steps, paths, seed=None, save_at=None, scheme="e
         order 2 noise flow; the drift half-steps of consecutive steps are merged except before a
         saved or final state, so a state saved at t is exactly the final state of a run to t, and
         adding save times changes later states by the scheme's local error); see
-        :mod:`solvers.sde_schemes`; or a scheme object.
+        :mod:`covsde.solvers.sde.schemes`; or a scheme object.
     workers : processes (``ProcessPoolExecutor``); the answer does not depend on it.
     chunk : paths per chunk (rounded up to a multiple of ``BLOCK``); bounds memory.
     explosion_threshold : a path whose trace(V) passes it is frozen and flagged as exploded.
@@ -157,9 +157,9 @@ def simulate_sde(sde, V0, T, *, steps, paths, seed=None, save_at=None, scheme="e
         (no strong order): use it for distributions and expectations, not for pathwise coupling.
         As with Gaussian Euler, V can leave the PSD cone near singular states; those path-steps are
         repaired by projection and counted in ``projections``.  It is several times cheaper:
-        64 signs come from one 64-bit random word (see :mod:`solvers.random_increments`).
+        64 signs come from one 64-bit random word (see :mod:`covsde.solvers.random_increments`).
     backend : "numpy" (default, the reference) or "numba": the Euler or Strang step for m = 1, 2
-        compiled with numba (:mod:`solvers.compiled_euler`; needs ``pip install numba``), its drift
+        compiled with numba (:mod:`covsde.solvers.sde.compiled_euler`; needs ``pip install numba``), its drift
         generated from ``sde.drift_expr``.  Same random numbers, same arithmetic: for a seed the
         result equals the NumPy backend's up to floating-point rounding.  The first call per
         SDE compiles (about a second).
@@ -194,10 +194,10 @@ def simulate_sde(sde, V0, T, *, steps, paths, seed=None, save_at=None, scheme="e
             raise InputError(f"backend='numba' compiles the 'euler' and 'strang' schemes only; use "
                              f"backend='numpy' for scheme={scheme_obj.name!r}")
         if scheme_obj.name == "euler":
-            from .compiled_euler import compiled_euler_kernel
+            from covsde.solvers.sde.compiled_euler import compiled_euler_kernel
             kernel = compiled_euler_kernel(sde, m)       # compiled now, before any fork
         else:
-            from .compiled_strang import compiled_strang_kernel
+            from covsde.solvers.sde.compiled_strang import compiled_strang_kernel
             kernel = compiled_strang_kernel(sde, m)
     seq = as_seed_sequence(seed)
     n_blocks = -(-paths // BLOCK)
@@ -286,9 +286,9 @@ def _run_chunk(task: _ChunkTask, sde, kernel=None, bar=None) -> _ChunkOutput:
     if kernel is None:
         state = _NumpySteps(task.scheme, sde.drift, V0, task.noise, dt, task.threshold)
     else:
-        from .compiled_euler import CompiledEulerSteps
+        from covsde.solvers.sde.compiled_euler import CompiledEulerSteps
         if task.scheme.name == "strang":
-            from .compiled_strang import numpy_repair
+            from covsde.solvers.sde.compiled_strang import numpy_repair
             state = CompiledEulerSteps(kernel, V0, task.noise, sde.drift, dt, task.threshold, BLOCK,
                                        signs=task.scheme.sign_count(m), repair=numpy_repair, merging=True)
         else:

@@ -1,19 +1,19 @@
 """The weak order 2 Strang step for m = 1, 2 compiled with numba (``scheme="strang", backend="numba"``).
 
-The NumPy scheme (:class:`solvers.sde_schemes.StrangSplitting`) stays the reference; this kernel does
+The NumPy scheme (:class:`covsde.solvers.sde.schemes.StrangSplitting`) stays the reference; this kernel does
 the same arithmetic path by path in one compiled loop:
 
     V ← D(Δt/2) V (if ``lead``),   V ← L N_Δ Lᵀ,   V ← D(trail Δt) V,
 
 D an explicit midpoint step (sub-stepped where Δt² ||b(V)||² > STIFF_FRACTION² ||V||², as
-:func:`solvers.sde_schemes.midpoint_drift_step`), L = [[l11, 0], [l21, l22]] the Cholesky factor and
+:func:`covsde.solvers.sde.schemes.midpoint_drift_step`), L = [[l11, 0], [l21, l22]] the Cholesky factor and
 N_Δ the weak order 2 noise flow from the identity.  Nothing is retyped: the drift is
-``sympy.lambdify`` of ``sde.drift_expr`` (:func:`solvers.compiled_euler.generated_drift`) and N_Δ is
-``sympy.lambdify`` of the SymPy expansion (:mod:`derive.noise_flow_expansion`) with the math module,
+``sympy.lambdify`` of ``sde.drift_expr`` (:func:`covsde.solvers.sde.compiled_euler.generated_drift`) and N_Δ is
+``sympy.lambdify`` of the SymPy expansion (:mod:`covsde.derive.noise_flow_expansion`) with the math module,
 both compiled by ``numba.njit``.  Random inputs are drawn by the driver exactly as for the NumPy
 backend (k normals, then 2k signs per path-step), so for a seed the two backends agree up to rounding.
 A path whose state after the first drift half-step is not PSD beyond rounding (the states
-:func:`solvers.symmetric_noise.psd_factor` projects) is redone by the NumPy step.
+:func:`covsde.solvers.sde.symmetric_noise.psd_factor` projects) is redone by the NumPy step.
 """
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ import math
 import numpy as np
 import sympy as sp
 
-from .compiled_euler import _KERNELS, diagonal_drift, generated_drift
-from .sde_schemes import STIFF_FRACTION, get_scheme
-from .symmetric_noise import PSD_TOLERANCE
+from covsde.solvers.sde.compiled_euler import _KERNELS, diagonal_drift, generated_drift
+from covsde.solvers.sde.schemes import STIFF_FRACTION, get_scheme
+from covsde.solvers.sde.symmetric_noise import PSD_TOLERANCE
 
 
 def compiled_strang_kernel(sde, m: int):
@@ -36,7 +36,7 @@ def compiled_strang_kernel(sde, m: int):
     expr, drift, diagonal_zero = generated_drift(sde, m)
     key = ("strang", sp.srepr(expr), m)
     if key not in _KERNELS:
-        from derive.noise_flow_expansion import noise_flow_expansion
+        from covsde.derive.noise_flow_expansion import noise_flow_expansion
         e = noise_flow_expansion(m)
         iu, ju = np.triu_indices(m)
         flow = sp.lambdify((*e.w, *e.x, *e.y, e.dt), tuple(e.N[int(i), int(j)] for i, j in zip(iu, ju)),
@@ -103,7 +103,7 @@ def _build(drift_function, flow_function, m: int, diagonal_zero: bool):
                 W[:] = X
             for p in range(P):                                   # noise flow L N Lᵀ, in place
                 v11, v12, v22 = W[0, p], W[1, p], W[2, p]
-                # the Cholesky factor exactly as solvers.symmetric_noise.psd_factor takes it; a state
+                # the Cholesky factor exactly as covsde.solvers.sde.symmetric_noise.psd_factor takes it; a state
                 # it would project (not PSD beyond rounding) gets nan here and the NumPy route
                 det = v11 * v22 - v12 * v12
                 scale = max(abs(v11), abs(v22))

@@ -1,6 +1,6 @@
 """One weak order 2 step of the zero-drift covariance flow: V ← L N_Δ Lᵀ.
 
-N_Δ is the expansion of :mod:`derive.noise_flow_expansion` (SymPy-derived, lambdified), the flow
+N_Δ is the expansion of :mod:`covsde.derive.noise_flow_expansion` (SymPy-derived, lambdified), the flow
 started at the identity; by congruence (chol(L N Lᵀ) = L chol(N)) the flow from V = L Lᵀ is
 L N_Δ Lᵀ with the same Brownian increments, so one fixed expansion serves every state.  The first
 order of N_Δ is the GOE increment S of the Euler scheme, so on a shared Brownian path this step
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .symmetric_noise import psd_factor
+from covsde.solvers.sde.symmetric_noise import psd_factor
 
 
 def flow_increment(w, x, y, dt: float, m: int):
@@ -18,7 +18,7 @@ def flow_increment(w, x, y, dt: float, m: int):
 
     w (k, P): Brownian increments ΔW^j = sqrt(dt) z_j; x, y (k, P): area variables (signs ±1).
     """
-    from derive.noise_flow_expansion import noise_flow_expansion
+    from covsde.derive.noise_flow_expansion import noise_flow_expansion
     return noise_flow_expansion(m).numeric()(list(w), list(x), list(y), dt)
 
 

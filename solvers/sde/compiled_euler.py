@@ -1,10 +1,10 @@
 """Euler–Maruyama for m = 1, 2 compiled with numba: drift, noise, update and explosion test fused.
 
 The optional fast path behind ``simulate_sde(..., backend="numba")``.  The NumPy step
-(:func:`solvers.sde_schemes._euler_step_2x2`) stays the reference: this module does the same
+(:func:`covsde.solvers.sde.schemes._euler_step_2x2`) stays the reference: this module does the same
 arithmetic in the same order, path by path, in one compiled loop, so for a given seed the two
 backends agree up to floating-point rounding.  The random numbers are still drawn in NumPy from the
-per-block streams (:mod:`solvers.random_increments`); Rademacher signs are unpacked by a compiled
+per-block streams (:mod:`covsde.solvers.random_increments`); Rademacher signs are unpacked by a compiled
 byte → 8 signs table instead of ``np.unpackbits``.
 
 The drift is generated, not retyped: ``sympy.lambdify((A, B, R), sde.drift_expr, modules="math")``
@@ -31,10 +31,10 @@ import math
 import numpy as np
 import sympy as sp
 
-from derive.errors import InputError
+from covsde.derive.errors import InputError
 
-from .random_increments import draw_normals, draw_sign_words, sign_word_count
-from .sde_schemes import _euler_step_2x2_repair as euler_step_2x2_repair
+from covsde.solvers.random_increments import draw_normals, draw_sign_words, sign_word_count
+from covsde.solvers.sde.schemes import _euler_step_2x2_repair as euler_step_2x2_repair
 
 _KERNELS: dict = {}
 _SIGNS = []
@@ -72,7 +72,7 @@ def generated_drift(sde, m: int):
     without free parameters.
 
     The function is ``sympy.lambdify`` with the math module and the numpy backend's evaluation
-    order (:func:`derive.lambdified.broadcast_friendly`), so that both backends round identically.
+    order (:func:`covsde.derive.lambdified.broadcast_friendly`), so that both backends round identically.
     """
     if not numba_available():
         raise InputError("backend='numba' needs numba: pip install numba (or the covsde 'fast' extra)")
@@ -82,7 +82,7 @@ def generated_drift(sde, m: int):
     if expr is None:
         raise InputError("backend='numba' generates the drift from sde.drift_expr; "
                          "give an SDE from derive.derive_sde or use backend='numpy'")
-    from derive import A, B, R
+    from covsde.derive import A, B, R
     free = sorted(s.name for s in sp.sympify(expr).free_symbols - {A, B, R})
     if free:
         raise InputError(f"the SDE has free parameters {free}; give them values first (sde.subs(...))")
@@ -93,7 +93,7 @@ def generated_drift(sde, m: int):
         # evaluation on the diagonal; the generic formula gives exactly 0.0 there too (acos(1) = 0)
         _KERNELS["diagonal zero", sp.srepr(expr)] = sp.simplify(expr.subs({A: a, B: a, R: a})) == 0
         from sympy.printing.pycode import PythonCodePrinter
-        from derive.lambdified import broadcast_friendly
+        from covsde.derive.lambdified import broadcast_friendly
         ordered = broadcast_friendly(expr, ((A,), (B,)))
         _KERNELS[key] = sp.lambdify((A, B, R), ordered, modules="math", cse=True,
                                     printer=PythonCodePrinter({"order": "none", "fully_qualified_modules": False}))
@@ -196,13 +196,13 @@ class CompiledEulerSteps:
 
     Parameters
     ----------
-    kernel : from :func:`compiled_euler_kernel` (or :func:`solvers.compiled_strang.compiled_strang_kernel`).
+    kernel : from :func:`compiled_euler_kernel` (or :func:`covsde.solvers.sde.compiled_strang.compiled_strang_kernel`).
     V0 : (P, m, m) starting states.
     noise : "gaussian" or "rademacher".
     drift : the NumPy drift (``sde.drift``), for the rare repaired paths.
     dt, threshold, block : step, explosion threshold, paths per random stream.
     signs : extra ±1 rows after the normals (Strang's Lévy-area substitute), drawn as the NumPy
-        driver draws them (:mod:`solvers.random_increments`).
+        driver draws them (:mod:`covsde.solvers.random_increments`).
     repair : repair(V (n, m, m), drift, dt, z (rows, n)) -> (V_new, failed), the NumPy route for
         paths whose compiled step gave nan (singular or non-PSD states); Euler's by default.
     merging : the kernel takes (lead, trail) and merges drift half-steps across steps (Strang).

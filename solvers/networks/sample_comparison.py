@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from derive.errors import InputError
+from covsde.derive.errors import InputError
 
 QUANTITIES = ("rho", "logV", "V")
 

@@ -33,7 +33,7 @@ import numpy as np
 import scipy.sparse as sps
 import scipy.sparse.linalg as spla
 
-from derive.errors import InputError
+from covsde.derive.errors import InputError
 
 X_MAX = 30.0
 

@@ -46,9 +46,9 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from derive import Activation, InputError, X, as_activation
+from covsde.derive import Activation, InputError, X, as_activation
 
-from .input_validation import symmetric_psd
+from covsde.solvers.input_validation import symmetric_psd
 
 #: Default number of quadrature nodes per dimension (the 2-D rule has degree**2 nodes).
 DEFAULT_DEGREE = 64

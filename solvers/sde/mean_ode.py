@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from derive.errors import InputError
+from covsde.derive.errors import InputError
 
-from .covariance_sde import validate_covariance
+from covsde.solvers.sde.driver import validate_covariance
 
 
 @dataclass

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from derive.errors import InputError
+from covsde.derive.errors import InputError
 
-from . import network_sampling as ns
+from covsde.solvers.networks import network_sampling as ns
 
 
 @dataclass(frozen=True)

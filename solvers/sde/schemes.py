@@ -1,7 +1,7 @@
 """One-step schemes for the covariance SDE dV = b(V) dt + Σ(V)^{1/2} dB (SPEC §1).
 
 Each scheme declares its weak and strong order and implements one ``step``; the driver
-(:mod:`solvers.covariance_sde`) owns the loop, the random numbers, saving and explosions.
+(:mod:`covsde.solvers.sde.driver`) owns the loop, the random numbers, saving and explosions.
 
 A step takes standard normals ``z`` of shape (k, P), k = ``scheme.normal_count(m)``, leading axis
 indexing the normals, so the driver can draw them per stream without copies.  A test can drive two
@@ -31,7 +31,7 @@ Schemes
 ``strang`` Weak order 2: Strang splitting D(Δt/2) ∘ N(Δt) ∘ D(Δt/2) of the drift flow D and
            the zero-drift (noise) flow N (Strang 1968; Ninomiya & Victoir 2008 for SDEs).  N takes
            one weak order 2 step V ← L N_Δ Lᵀ, N_Δ the Itô–Taylor expansion of the flow from I
-           derived by SymPy (:mod:`derive.noise_flow_expansion`, Kloeden & Platen (14.2.7)); D
+           derived by SymPy (:mod:`covsde.derive.noise_flow_expansion`, Kloeden & Platen (14.2.7)); D
            is one explicit midpoint (RK2) step per half (sub-stepped where the drift is stiff);
            ``simulate_sde`` merges the trailing half-step with the next leading one, D(Δt/2) N D(Δt)
            N … D(Δt) N D(Δt/2), except before a saved or final state.  Local weak error O(Δt³),
@@ -46,11 +46,11 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 
-from derive.errors import InputError
+from covsde.derive.errors import InputError
 
-from .symmetric_noise import (goe_from_normals, goe_normals_from_brownian, psd_factor,
+from covsde.solvers.sde.symmetric_noise import (goe_from_normals, goe_normals_from_brownian, psd_factor,
                               symmetric_noise_count)
-from .weak_noise_flow import noise_flow_step
+from covsde.solvers.sde.weak_noise_flow import noise_flow_step
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class EulerMaruyama:
     name: str = "euler"
     weak_order: float = 1.0
     strong_order: float = 0.5
-    #: increments it accepts (:mod:`solvers.random_increments`); with "rademacher" it is the
+    #: increments it accepts (:mod:`covsde.solvers.random_increments`); with "rademacher" it is the
     #: simplified weak Euler scheme: weak order 1, no strong order (Kloeden & Platen §14.1).
     noises: tuple = ("gaussian", "rademacher")
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from derive.activation import Activation, as_activation
-from derive.errors import InputError
+from covsde.derive.activation import Activation, as_activation
+from covsde.derive.errors import InputError
 
-from . import network_sampling as ns
+from covsde.solvers.networks import network_sampling as ns
 
 
 @dataclass(frozen=True)
