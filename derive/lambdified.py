@@ -9,60 +9,12 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-MODULES = {"numpy": ["scipy", "numpy"], "mpmath": "mpmath"}
-
-
-def broadcast_friendly(expr: sp.Expr, small=()) -> sp.Expr:
-    """The same expression with every sum ordered so that numbers and terms in the ``small``
-    symbols (arrays that broadcast, e.g. the diagonal (..., m, 1)) are added before full-size ones.
-
-    ``R*(-A - B + 2)`` becomes ``R*((2 - A) - B)``: two full-size passes instead of three.
-    The value is unchanged; only numpy's evaluation order is.
-    """
-    if expr.is_Atom:
-        return expr
-    args = [broadcast_friendly(a, small) for a in expr.args]
-    if expr.is_Add:
-        def rank(term):
-            free = term.free_symbols
-            if not free:
-                return 0
-            for i, group in enumerate(small):
-                if free <= set(group):
-                    return i + 1
-            return len(small) + 1
-        args.sort(key=rank)
-        out = args[0]
-        for term in args[1:]:
-            out = sp.Add(out, term, evaluate=False)
-        return out
-    return expr.func(*args, evaluate=False) if (expr.is_Mul or expr.is_Pow) else expr.func(*args)
+from .codegen import broadcast_friendly, to_callable  # noqa: F401  (broadcast_friendly re-exported)
 
 
 def scalar_function(expr: sp.Expr, args, backend: str = "numpy", small=()):
-    """``lambdify(args, expr)`` with common-subexpression elimination; numpy results broadcast.
-
-    ``small``: groups of symbols bound to broadcasting (small) arrays, added first in sums.
-    """
-    if backend not in MODULES:
-        raise ValueError(f"backend must be one of {sorted(MODULES)}, got {backend!r}")
-    if backend == "numpy" and small:
-        from sympy.printing.numpy import SciPyPrinter
-        printer = SciPyPrinter({"order": "none", "fully_qualified_modules": False})
-        f = sp.lambdify(args, broadcast_friendly(expr, small), modules=MODULES[backend],
-                        printer=printer, cse=True)
-    else:
-        f = sp.lambdify(args, expr, modules=MODULES[backend], cse=True)
-    if backend == "mpmath":
-        return f
-
-    def numeric(*values):
-        values = [np.asarray(x, dtype=np.float64) for x in values]
-        out = np.asarray(f(*values), dtype=np.float64)
-        shape = np.broadcast_shapes(*(x.shape for x in values))
-        return out if out.shape == shape else np.broadcast_to(out, shape).copy()
-    numeric.__doc__ = f"Generated from {sp.sstr(expr)}"
-    return numeric
+    """``to_callable(expr, args, backend)``: the code-generation boundary of :mod:`covsde.derive.codegen`."""
+    return to_callable(expr, args, backend, small=small)
 
 
 def pairwise_matrix_function(pairwise, A, B, R):
