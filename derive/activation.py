@@ -16,7 +16,9 @@ import sympy as sp
 
 from .activation_library import RELU_LIKE_DEFAULTS, RELU_LIKE_NAMES, SMOOTH_ACTIVATIONS
 from .activation_parser import X, parse_activation_string
+from . import taylor_series
 from .errors import ActivationError
+from .work_budget import symbolic_budget
 
 _NON_SMOOTH = (sp.Abs, sp.Max, sp.Min, sp.Heaviside, sp.sign, sp.Piecewise, sp.floor, sp.ceiling)
 _RELU_HINT = ("for piecewise-linear activations use the ReLU-like family, e.g. "
@@ -176,8 +178,15 @@ def _broadcasting(f):
 
 
 def _as_sympy_number(val, name):
-    if isinstance(val, sp.Basic):
-        return val
+    """A parameter value as an exact SymPy number (or a SymPy expression in other parameters).
+
+    Accepted: int, float (finite), a string that parses to a real finite number ("1/3", "1e-3",
+    "sqrt(2)") or is one parameter name other than x (kept symbolic), or a SymPy expression without x whose numeric value, if it has one, is real and
+    finite.  Everything else (None, bool, complex, nan, oo, I, a string naming x or a parameter)
+    raises ActivationError.
+    """
+    if isinstance(val, (bool, np.bool_)) or val is None:
+        raise ActivationError(f"parameter {name} must be a real number, got {val!r}")
     if isinstance(val, (int, np.integer)):
         return sp.Integer(int(val))
     if isinstance(val, (float, np.floating)):
@@ -185,8 +194,25 @@ def _as_sympy_number(val, name):
             raise ActivationError(f"parameter {name} must be finite, got {val}")
         return sp.nsimplify(sp.Float(repr(float(val))), rational=True)
     if isinstance(val, str):
-        return parse_activation_string(val)
-    raise ActivationError(f"parameter {name} must be a number, got {type(val).__name__}")
+        parsed = parse_activation_string(val)
+        if parsed.free_symbols and not (parsed.is_Symbol and parsed != X):
+            raise ActivationError(
+                f"parameter {name} must be a number or a single parameter name, got the expression "
+                f"{val!r}; give a number such as 0.1, 1/3 or sqrt(2)")
+        val = parsed
+    if isinstance(val, sp.Basic):
+        if not isinstance(val, sp.Expr) or val.has(X) or any(s.name == "x" for s in val.free_symbols):
+            raise ActivationError(f"parameter {name} must be a number or an expression in other "
+                                  f"parameters, not {val}")
+        if val.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
+            raise ActivationError(f"parameter {name} must be finite, got {val}")
+        if not val.free_symbols:
+            if val.is_real is False or val.has(sp.I):
+                raise ActivationError(f"parameter {name} must be real, got {val}")
+            if val.is_finite is False:
+                raise ActivationError(f"parameter {name} must be finite, got {val}")
+        return val
+    raise ActivationError(f"parameter {name} must be a real number, got {type(val).__name__}")
 
 
 def _taylor(expr: sp.Expr, degree: int) -> tuple:
@@ -200,12 +226,42 @@ def _taylor(expr: sp.Expr, degree: int) -> tuple:
 
 @lru_cache(maxsize=256)
 def _taylor_cached(expr: sp.Expr, degree: int) -> tuple:
-    sides = [_one_sided_taylor(expr, degree, side) for side in ("+", "-")]
-    if any(sp.simplify(r - l) != 0 for r, l in zip(*sides)):
-        raise ActivationError(
-            f"{expr} has different expansions on the two sides of 0, so it is not smooth at 0; "
-            f"shaped smooth activations need four derivatives at 0; {_RELU_HINT}")
+    try:
+        # exact power-series arithmetic: O(nodes × degree²), analytic at 0 by construction
+        coeffs = taylor_series.taylor_coefficients(expr, X, degree)
+    except taylor_series.NotAnalyticAtZero as exc:
+        raise ActivationError(f"{expr} is not analytic at 0 ({exc}); shaped smooth activations "
+                              "need a Taylor expansion at 0") from None
+    except taylor_series.SeriesUnavailable:
+        coeffs = None
+    if coeffs is not None:
+        out = tuple(_simplified(c * sp.factorial(k)) for k, c in enumerate(coeffs))
+        _check_finite_real(expr, out)
+        return out
+    with symbolic_budget(f"the Taylor expansion of {expr} to degree {degree}"):
+        sides = [_one_sided_taylor(expr, degree, side) for side in ("+", "-")]
+        if any(sp.simplify(r - l) != 0 for r, l in zip(*sides)):
+            raise ActivationError(
+                f"{expr} has different expansions on the two sides of 0, so it is not smooth at 0; "
+                f"shaped smooth activations need four derivatives at 0; {_RELU_HINT}")
+    _check_finite_real(expr, sides[0])
     return sides[0]
+
+
+def _simplified(c):
+    """Exact numbers stay as they are; expressions with parameters or functions are simplified."""
+    if c.is_Rational:
+        return c
+    return sp.simplify(c)
+
+
+def _check_finite_real(expr, coeffs):
+    for k, c in enumerate(coeffs):
+        if c.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
+            raise ActivationError(f"{expr} is singular at 0 (its derivative of order {k} is not finite)")
+        if c.has(sp.I):
+            raise ActivationError(f"{expr} is not real near 0 (its derivative of order {k} is {c}); "
+                                  "activations must be real functions of a real x")
 
 
 def _one_sided_taylor(expr, degree, side):
@@ -230,6 +286,15 @@ def _one_sided_taylor(expr, degree, side):
 
 def _smooth_activation(name: str, raw: sp.Expr, note_source: str | None = None) -> Activation:
     raw = sp.sympify(raw)  # raw is already a SymPy object here, never user text
+    if not isinstance(raw, sp.Expr) or isinstance(raw, sp.core.relational.Relational):
+        raise ActivationError(f"activation {name!r} must be an expression in x, got a {type(raw).__name__}")
+    from sympy.core.function import AppliedUndef
+    undefined = sorted({str(f.func) for f in raw.atoms(AppliedUndef)})
+    if undefined:
+        raise ActivationError(f"activation {name!r} uses the undefined function(s) {', '.join(undefined)}; "
+                              "give an explicit expression in x")
+    if raw.has(sp.I) or raw.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
+        raise ActivationError(f"activation {name!r} must be a real, finite expression in x, got {raw}")
     if not raw.has(X):
         raise ActivationError(f"activation {name!r} does not depend on x")
     bad = [f for f in _NON_SMOOTH if raw.has(f)]

@@ -226,10 +226,9 @@ def _correlation_by_ito(pairwise):
 
 
 def _parse_a(a):
-    if isinstance(a, str):
-        from .activation_parser import parse_activation_string
-        a = parse_activation_string(a)
-    a = sp.nsimplify(a, rational=True) if isinstance(a, float) else sp.sympify(a)
+    """The shaping constant: a positive real number, or a SymPy expression in parameters."""
+    from .activation import _as_sympy_number
+    a = _as_sympy_number(a, "a (the shaping constant)")
     if a.free_symbols:
         a = a.subs({s: sp.Symbol(s.name, positive=True) for s in a.free_symbols})
     elif not (a.is_real and a > 0):

@@ -24,6 +24,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from . import gamma_tail
 from .errors import ActivationError, InputError
 
 v = sp.Symbol("v", positive=True)
@@ -96,18 +97,20 @@ class NormStability:
             raise InputError(f"V0 must be positive and finite, got {V0_value}")
         if self.regime != "explodes":
             return np.zeros_like(x)[()] + 0.0
-        p = [float(c) for c in self._p]
-        if len(p) == 2 and p[0] == -p[1]:
-            import scipy.special  # lazy: scipy's import time dominates the CLI's start-up
-            return scipy.special.gammainc(1 + p[1], p[1] * x)[()]
-        if len(p) == 2 and p[0] == 0:
-            return (-np.expm1(-p[1] * x))[()]
+        p = [_mp(c) for c in self._p]
+        if len(p) == 2 and self._p[0] == -self._p[1]:      # normalized q = 2: P(1 + k, k V0)
+            k = p[1]
+            if k <= gamma_tail.ASYMPTOTIC_FROM:
+                import scipy.special  # lazy: scipy's import time dominates the CLI's start-up
+                return scipy.special.gammainc(1 + float(k), float(k) * x)[()]
+            out = np.vectorize(lambda t: float(gamma_tail.explosion_gamma(k, t)))(x)
+            return out[()]
+        if len(p) == 2 and self._p[0] == 0:                  # unnormalized q = 2: 1 - exp(-k V0)
+            out = np.vectorize(lambda t: float(-mpmath.expm1(-p[1] * t)))(x)
+            return out[()]
         if p[0] >= 1:
             return np.ones_like(x)[()]
-        P = lambda t: sum(p[j] * t**j / j for j in range(1, len(p)))
-        s = lambda t: mpmath.power(t, -p[0]) * mpmath.exp(-P(t))
-        total = mpmath.quad(s, [0, 1, mpmath.inf])
-        out = np.vectorize(lambda t: float(mpmath.quad(s, [0, t]) / total))(x)
+        out = np.vectorize(lambda t: _explosion_by_scale_integral(p, t))(x)
         return out[()]
 
     @property
@@ -141,6 +144,50 @@ class NormStability:
                 return scipy.stats.gamma(a=p[0] - 1, scale=scale)
             return scipy.stats.gengamma(a=shape, c=j, scale=scale)
         return _numeric_stationary_law(p)
+
+
+def _mp(c):
+    """An exact SymPy coefficient as an mpmath number, without passing through float (k may be
+    1e400 or exp(exp(exp(10))), far beyond the float range)."""
+    value = sp.N(c, 30)
+    if not value.is_Number or not value.is_real:
+        raise InputError(f"the coefficient {c} of the norm drift is not a real number")
+    with mpmath.workdps(30):
+        return mpmath.mpf(sp.Float(value)._mpf_)
+
+
+def _explosion_by_scale_integral(p, V0_value):
+    """int_0^V0 s' / int_0^inf s' with s'(v) = v^(-p0) exp(-P(v)), in mpmath, log-space.
+
+    log s' peaks where p(v) = 0 with width 1/sqrt(|p'(v*)|/v*); the quadrature is split there and
+    done by two rules (tanh-sinh, Gauss-Legendre). They must agree to 1e-8, else InputError:
+    a number is never printed that the rules do not both support.
+    """
+    with mpmath.workdps(30):
+        t0 = mpmath.mpf(V0_value)
+        log_s = lambda t: -p[0] * mpmath.log(t) - sum(p[j] * t**j / j for j in range(1, len(p)))
+        poly = lambda t: sum(p[j] * t**j for j in range(len(p)))
+        roots = [r.real for r in mpmath.polyroots(list(reversed(p)), maxsteps=200, extraprec=200)
+                 if abs(r.imag) < 1e-20 and r.real > 0]
+        peak = max(roots, key=log_s) if roots else mpmath.mpf(1)
+        slope = abs(mpmath.diff(poly, peak)) if roots else mpmath.mpf(1)
+        width = 1 / mpmath.sqrt(max(slope / peak, mpmath.mpf("1e-30")))
+        top = log_s(peak)
+        s = lambda t: mpmath.exp(log_s(t) - top) if t > 0 else mpmath.mpf(0)
+        marks = sorted({m for m in [peak + c * width for c in (-16, -4, -1, 0, 1, 4, 16)] if m > 0})
+        results = []
+        for method in ("tanh-sinh", "gauss-legendre"):
+            below = [0] + [m for m in marks if m < t0] + [t0]
+            above = [t0] + [m for m in marks if m > t0] + [mpmath.inf]
+            inside = mpmath.quad(s, below, method=method)
+            outside = mpmath.quad(s, above, method=method)
+            results.append(inside / (inside + outside))
+    if not all(mpmath.isfinite(r) for r in results) or abs(results[0] - results[1]) > 1e-8:
+        raise InputError(
+            f"the explosion probability from V0 = {V0_value} cannot be evaluated reliably (two "
+            f"quadrature rules give {mpmath.nstr(results[0], 8)} and {mpmath.nstr(results[1], 8)}); "
+            "use covsde simulate for a Monte Carlo estimate")
+    return float(results[0])
 
 
 def _numeric_stationary_law(p):
