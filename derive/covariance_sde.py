@@ -6,7 +6,8 @@
 
 For smooth activations b is the leading coefficient of n (c E[phi_s(x) phi_s(y)] - R)
 (:mod:`covsde.derive.shaping`); for the ReLU-like family b^ab = nu(rho^ab) sqrt(V^aa V^bb) with
-nu(rho) = (c+ - c-)^2 / (2 pi) (sqrt(1 - rho^2) - rho arccos rho) (Li, Nica & Roy 2022, Thm 3.9).
+nu(rho) = (c+ - c-)^2 / (2 pi) (sqrt(1 - rho^2) - rho arccos rho) (Li, Nica & Roy 2022, Thm 3.9),
+written once (:func:`relu_like_drift`); nu, the correlation SDE and the norm drift are derived from it.
 Every numeric function on the object is generated from these expressions.
 """
 from __future__ import annotations
@@ -29,9 +30,20 @@ _VAG, _VBD, _VAD, _VBG = sp.symbols("V_ag V_bd V_ad V_bg", real=True)
 DIFFUSION_ENTRY = _VAG * _VBD + _VAD * _VBG
 
 
+def relu_like_drift(c_plus, c_minus):
+    """The ReLU-like drift b(A, B, R) = nu(rho) sqrt(A B), rho = R / sqrt(A B), in A, B, R.
+
+    nu(rho) = (c+ - c-)^2 / (2 pi) (sqrt(1 - rho^2) - rho arccos rho) (Li, Nica & Roy 2022, Thm 3.9;
+    SPEC §1), multiplied out as (c+ - c-)^2 / (2 pi) (sqrt(A B - R^2) - R arccos(R / sqrt(A B))) so
+    that the drift has no 0/0 at A B = 0. This is the one place the formula is written.
+    """
+    return (c_plus - c_minus) ** 2 / (2 * sp.pi) * (sp.sqrt(A * B - R**2) - R * sp.acos(R / sp.sqrt(A * B)))
+
+
 def relu_like_nu(c_plus, c_minus):
-    """nu(rho) = (c+ - c-)^2/(2 pi) (sqrt(1 - rho^2) - rho acos(rho)) as a SymPy expression in rho."""
-    return (c_plus - c_minus) ** 2 / (2 * sp.pi) * (sp.sqrt(1 - rho**2) - rho * sp.acos(rho))
+    """nu(rho) = b(1, 1, rho) of :func:`relu_like_drift` (b is homogeneous of degree 1 in A, B, R),
+    a SymPy expression in rho: (c+ - c-)^2/(2 pi) (sqrt(1 - rho^2) - rho acos(rho))."""
+    return relu_like_drift(c_plus, c_minus).subs({A: 1, B: 1, R: rho}, simultaneous=True)
 
 
 @dataclass
@@ -276,14 +288,13 @@ def derive_sde(activation, a=1, convention: str = "normalized", **params) -> Cov
             raise ActivationError(
                 "the ReLU-like family has a shaped limit only in the normalized convention "
                 "(with c = 1 the drift diverges unless c_plus + c_minus = 0)")
-        nu = relu_like_nu(act.c_plus, act.c_minus)
-        # nu(rho) sqrt(AB) with rho = R/sqrt(AB), written without the 0/0 at A B = 0
-        drift_expr = (act.c_plus - act.c_minus) ** 2 / (2 * sp.pi) * (
-            sp.sqrt(A * B - R**2) - R * sp.acos(R / sp.sqrt(A * B)))
-        norm = sp.Integer(0) * v   # nu(1) = 0: the diagonal is a geometric Brownian motion
+        drift_expr = relu_like_drift(act.c_plus, act.c_minus)
+        # b(v, v, v) = nu(1) v = 0: the diagonal is a geometric Brownian motion
+        norm = sp.simplify(drift_expr.subs({A: v, B: v, R: v}, simultaneous=True))
         return CovarianceSDE(activation=act, convention=convention, a=sp.Integer(1), order=2,
                              exponent=sp.Rational(1, 2), drift_expr=drift_expr,
-                             norm_drift_expr=sp.Integer(0), stability=classify_norm(norm), _nu=nu)
+                             norm_drift_expr=norm, stability=classify_norm(norm),
+                             _nu=relu_like_nu(act.c_plus, act.c_minus))
     shaping = critical_shaping(act, convention)
     if shaping.order is None:
         drift_expr = sp.Integer(0)
