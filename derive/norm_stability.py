@@ -24,12 +24,29 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from .codegen import to_callable
 from .errors import ActivationError, InputError
 
 v = sp.Symbol("v", positive=True)
 V0 = sp.Symbol("V_0", positive=True)
 
 REGIMES = ("explodes", "vanishes", "stationary", "grows")
+
+
+def exponent_polynomial(p) -> sp.Expr:
+    """P(v) = sum_{j>=1} p_j v^j / j for b(v) = v (p_0 + p_1 v + ...), so that the scale density is
+    v^(-p_0) exp(-P(v)) and the stationary density v^(p_0 - 2) exp(P(v)) (Feller)."""
+    return sum(p[j] * v**j / j for j in range(1, len(p)))
+
+
+def scale_density(p) -> sp.Expr:
+    """s'(v) = v^(-p_0) exp(-P(v)) of dV = V p(V) dt + sqrt(2) V dB (diffusion coefficient V^2)."""
+    return v ** (-p[0]) * sp.exp(-exponent_polynomial(p))
+
+
+def stationary_density(p) -> sp.Expr:
+    """The unnormalised stationary density v^(p_0 - 2) exp(P(v)) (the speed density 1/(V^2 s'(V)))."""
+    return v ** (p[0] - 2) * sp.exp(exponent_polynomial(p))
 
 
 @dataclass
@@ -54,6 +71,7 @@ class NormStability:
     regime: object
     explosion_condition: object
     _p: tuple = field(repr=False, default=())
+    _numeric: dict = field(repr=False, compare=False, default_factory=dict)
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -76,8 +94,14 @@ class NormStability:
         if len(p) == 2 and p[0] == 0:               # unnormalized, q = 2: k v^2
             kk = p[1]
             return sp.Piecewise((1 - sp.exp(-kk * V0), kk > 0), (0, True))
-        s_prime = v ** (-p[0]) * sp.exp(-sum(p[j] * v**j / j for j in range(1, len(p))))
+        s_prime = scale_density(p)
         return sp.Integral(s_prime, (v, 0, V0)) / sp.Integral(s_prime, (v, 0, sp.oo))
+
+    def _mpmath(self, name, density):
+        """The density (a function of p) as an mpmath function of v, generated once."""
+        if name not in self._numeric:
+            self._numeric[name] = to_callable(density(self._p), (v,), "mpmath")
+        return self._numeric[name]
 
     def explosion_probability(self, V0_value, *, T=None):
         """P(the norm explodes in finite time | V(0) = V0) for one input (time 0 to infinity).
@@ -104,8 +128,7 @@ class NormStability:
             return (-np.expm1(-p[1] * x))[()]
         if p[0] >= 1:
             return np.ones_like(x)[()]
-        P = lambda t: sum(p[j] * t**j / j for j in range(1, len(p)))
-        s = lambda t: mpmath.power(t, -p[0]) * mpmath.exp(-P(t))
+        s = self._mpmath("scale", scale_density)
         total = mpmath.quad(s, [0, 1, mpmath.inf])
         out = np.vectorize(lambda t: float(mpmath.quad(s, [0, t]) / total))(x)
         return out[()]
@@ -118,11 +141,9 @@ class NormStability:
         """
         if self.is_symbolic or self.regime != "stationary":
             return None
-        p = [float(c) for c in self._p]
-        P = lambda t: sum(p[j] * t**j / j for j in range(1, len(p)))
-        weight = lambda t, power: mpmath.power(t, p[0] - 2 + power) * mpmath.exp(P(t))
-        return float(mpmath.quad(lambda t: weight(t, 1), [0, 1, mpmath.inf])
-                     / mpmath.quad(lambda t: weight(t, 0), [0, 1, mpmath.inf]))
+        density = self._mpmath("stationary", stationary_density)
+        return float(mpmath.quad(lambda t: t * density(t), [0, 1, mpmath.inf])
+                     / mpmath.quad(density, [0, 1, mpmath.inf]))
 
     @property
     def stationary_law(self):
@@ -140,13 +161,12 @@ class NormStability:
             if j == 1:
                 return scipy.stats.gamma(a=p[0] - 1, scale=scale)
             return scipy.stats.gengamma(a=shape, c=j, scale=scale)
-        return _numeric_stationary_law(p)
+        return _numeric_stationary_law(self._mpmath("stationary", stationary_density))
 
 
-def _numeric_stationary_law(p):
+def _numeric_stationary_law(dens):
+    """A scipy.stats law with the density dens (an mpmath function of v, unnormalised) on (0, inf)."""
     import scipy.stats
-    P = lambda t: sum(p[j] * t**j / j for j in range(1, len(p)))
-    dens = lambda t: mpmath.power(t, p[0] - 2) * mpmath.exp(P(t))
     Z = float(mpmath.quad(dens, [0, 1, mpmath.inf]))
 
     class _Stationary(scipy.stats.rv_continuous):
