@@ -30,6 +30,12 @@ _VAG, _VBD, _VAD, _VBG = sp.symbols("V_ag V_bd V_ad V_bg", real=True)
 DIFFUSION_ENTRY = _VAG * _VBD + _VAD * _VBG
 
 
+def diffusion_entry(V, a, b, c, d):
+    """Sigma^{ab,cd} = V^ac V^bd + V^ad V^bc of :data:`DIFFUSION_ENTRY` for the entries of V."""
+    return DIFFUSION_ENTRY.subs({_VAG: V[a, c], _VBD: V[b, d], _VAD: V[a, d], _VBG: V[b, c]},
+                                simultaneous=True)
+
+
 def relu_like_drift(c_plus, c_minus):
     """The ReLU-like drift b(A, B, R) = nu(rho) sqrt(A B), rho = R / sqrt(A B), in A, B, R.
 
@@ -113,7 +119,7 @@ class CovarianceSDE:
     def diffusion_tensor(self, m: int) -> sp.Array:
         """Sigma as an m×m×m×m SymPy array in the symbols V^{ij}."""
         V = covariance_symbols(m)
-        return sp.Array([[[[V[a, c] * V[b, d] + V[a, d] * V[b, c] for d in range(m)]
+        return sp.Array([[[[diffusion_entry(V, a, b, c, d) for d in range(m)]
                            for c in range(m)] for b in range(m)] for a in range(m)])
 
     def correlation_sde(self):
@@ -220,11 +226,10 @@ def _correlation_by_ito(pairwise):
     drifts = (pairwise.subs({A: a_, B: a_, R: a_}, simultaneous=True),
               pairwise.subs({A: b_, B: b_, R: b_}, simultaneous=True),
               pairwise.subs({A: a_, B: b_, R: r_}, simultaneous=True))
-    # Sigma entries for (V11, V22, V12): Cov(dV^ab, dV^cd) = V^ac V^bd + V^ad V^bc
+    # Sigma entries for (V11, V22, V12): Cov(dV^ab, dV^cd) = Sigma^{ab,cd}
     V = {(0, 0): a_, (1, 1): b_, (0, 1): r_, (1, 0): r_}
     idx = ((0, 0), (1, 1), (0, 1))
-    cov = [[V[(p[0], q[0])] * V[(p[1], q[1])] + V[(p[0], q[1])] * V[(p[1], q[0])] for q in idx]
-           for p in idx]
+    cov = [[diffusion_entry(V, *p, *q) for q in idx] for p in idx]
     grad = [sp.diff(rho_expr, s) for s in state]
     drift = sum(g * d for g, d in zip(grad, drifts))
     drift += sp.Rational(1, 2) * sum(sp.diff(rho_expr, s, t) * cov[i][j]
