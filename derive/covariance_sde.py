@@ -6,7 +6,8 @@
 
 For smooth activations b is the leading coefficient of n (c E[phi_s(x) phi_s(y)] - R)
 (:mod:`covsde.derive.shaping`); for the ReLU-like family b^ab = nu(rho^ab) sqrt(V^aa V^bb) with
-nu(rho) = (c+ - c-)^2 / (2 pi) (sqrt(1 - rho^2) - rho arccos rho) (Li, Nica & Roy 2022, Thm 3.9).
+nu(rho) = (c+ - c-)^2 / (2 pi) (sqrt(1 - rho^2) - rho arccos rho) (Li, Nica & Roy 2022, Thm 3.9),
+written once (:func:`relu_like_drift`); nu, the correlation SDE and the norm drift are derived from it.
 Every numeric function on the object is generated from these expressions.
 """
 from __future__ import annotations
@@ -29,9 +30,26 @@ _VAG, _VBD, _VAD, _VBG = sp.symbols("V_ag V_bd V_ad V_bg", real=True)
 DIFFUSION_ENTRY = _VAG * _VBD + _VAD * _VBG
 
 
+def diffusion_entry(V, a, b, c, d):
+    """Sigma^{ab,cd} = V^ac V^bd + V^ad V^bc of :data:`DIFFUSION_ENTRY` for the entries of V."""
+    return DIFFUSION_ENTRY.subs({_VAG: V[a, c], _VBD: V[b, d], _VAD: V[a, d], _VBG: V[b, c]},
+                                simultaneous=True)
+
+
+def relu_like_drift(c_plus, c_minus):
+    """The ReLU-like drift b(A, B, R) = nu(rho) sqrt(A B), rho = R / sqrt(A B), in A, B, R.
+
+    nu(rho) = (c+ - c-)^2 / (2 pi) (sqrt(1 - rho^2) - rho arccos rho) (Li, Nica & Roy 2022, Thm 3.9;
+    SPEC §1), multiplied out as (c+ - c-)^2 / (2 pi) (sqrt(A B - R^2) - R arccos(R / sqrt(A B))) so
+    that the drift has no 0/0 at A B = 0. This is the one place the formula is written.
+    """
+    return (c_plus - c_minus) ** 2 / (2 * sp.pi) * (sp.sqrt(A * B - R**2) - R * sp.acos(R / sp.sqrt(A * B)))
+
+
 def relu_like_nu(c_plus, c_minus):
-    """nu(rho) = (c+ - c-)^2/(2 pi) (sqrt(1 - rho^2) - rho acos(rho)) as a SymPy expression in rho."""
-    return (c_plus - c_minus) ** 2 / (2 * sp.pi) * (sp.sqrt(1 - rho**2) - rho * sp.acos(rho))
+    """nu(rho) = b(1, 1, rho) of :func:`relu_like_drift` (b is homogeneous of degree 1 in A, B, R),
+    a SymPy expression in rho: (c+ - c-)^2/(2 pi) (sqrt(1 - rho^2) - rho acos(rho))."""
+    return relu_like_drift(c_plus, c_minus).subs({A: 1, B: 1, R: rho}, simultaneous=True)
 
 
 @dataclass
@@ -101,7 +119,7 @@ class CovarianceSDE:
     def diffusion_tensor(self, m: int) -> sp.Array:
         """Sigma as an m×m×m×m SymPy array in the symbols V^{ij}."""
         V = covariance_symbols(m)
-        return sp.Array([[[[V[a, c] * V[b, d] + V[a, d] * V[b, c] for d in range(m)]
+        return sp.Array([[[[diffusion_entry(V, a, b, c, d) for d in range(m)]
                            for c in range(m)] for b in range(m)] for a in range(m)])
 
     def correlation_sde(self):
@@ -208,11 +226,10 @@ def _correlation_by_ito(pairwise):
     drifts = (pairwise.subs({A: a_, B: a_, R: a_}, simultaneous=True),
               pairwise.subs({A: b_, B: b_, R: b_}, simultaneous=True),
               pairwise.subs({A: a_, B: b_, R: r_}, simultaneous=True))
-    # Sigma entries for (V11, V22, V12): Cov(dV^ab, dV^cd) = V^ac V^bd + V^ad V^bc
+    # Sigma entries for (V11, V22, V12): Cov(dV^ab, dV^cd) = Sigma^{ab,cd}
     V = {(0, 0): a_, (1, 1): b_, (0, 1): r_, (1, 0): r_}
     idx = ((0, 0), (1, 1), (0, 1))
-    cov = [[V[(p[0], q[0])] * V[(p[1], q[1])] + V[(p[0], q[1])] * V[(p[1], q[0])] for q in idx]
-           for p in idx]
+    cov = [[diffusion_entry(V, *p, *q) for q in idx] for p in idx]
     grad = [sp.diff(rho_expr, s) for s in state]
     drift = sum(g * d for g, d in zip(grad, drifts))
     drift += sp.Rational(1, 2) * sum(sp.diff(rho_expr, s, t) * cov[i][j]
@@ -275,14 +292,13 @@ def derive_sde(activation, a=1, convention: str = "normalized", **params) -> Cov
             raise ActivationError(
                 "the ReLU-like family has a shaped limit only in the normalized convention "
                 "(with c = 1 the drift diverges unless c_plus + c_minus = 0)")
-        nu = relu_like_nu(act.c_plus, act.c_minus)
-        # nu(rho) sqrt(AB) with rho = R/sqrt(AB), written without the 0/0 at A B = 0
-        drift_expr = (act.c_plus - act.c_minus) ** 2 / (2 * sp.pi) * (
-            sp.sqrt(A * B - R**2) - R * sp.acos(R / sp.sqrt(A * B)))
-        norm = sp.Integer(0) * v   # nu(1) = 0: the diagonal is a geometric Brownian motion
+        drift_expr = relu_like_drift(act.c_plus, act.c_minus)
+        # b(v, v, v) = nu(1) v = 0: the diagonal is a geometric Brownian motion
+        norm = sp.simplify(drift_expr.subs({A: v, B: v, R: v}, simultaneous=True))
         return CovarianceSDE(activation=act, convention=convention, a=sp.Integer(1), order=2,
                              exponent=sp.Rational(1, 2), drift_expr=drift_expr,
-                             norm_drift_expr=sp.Integer(0), stability=classify_norm(norm), _nu=nu)
+                             norm_drift_expr=norm, stability=classify_norm(norm),
+                             _nu=relu_like_nu(act.c_plus, act.c_minus))
     shaping = critical_shaping(act, convention)
     if shaping.order is None:
         drift_expr = sp.Integer(0)

@@ -25,12 +25,34 @@ import numpy as np
 import sympy as sp
 
 from . import gamma_tail
+from .codegen import to_callable
 from .errors import ActivationError, InputError
 
 v = sp.Symbol("v", positive=True)
 V0 = sp.Symbol("V_0", positive=True)
 
 REGIMES = ("explodes", "vanishes", "stationary", "grows")
+
+
+def exponent_polynomial(p) -> sp.Expr:
+    """P(v) = sum_{j>=1} p_j v^j / j for b(v) = v (p_0 + p_1 v + ...), so that the scale density is
+    v^(-p_0) exp(-P(v)) and the stationary density v^(p_0 - 2) exp(P(v)) (Feller)."""
+    return sum(p[j] * v**j / j for j in range(1, len(p)))
+
+
+def scale_density(p) -> sp.Expr:
+    """s'(v) = v^(-p_0) exp(-P(v)) of dV = V p(V) dt + sqrt(2) V dB (diffusion coefficient V^2)."""
+    return v ** (-p[0]) * sp.exp(-exponent_polynomial(p))
+
+
+def log_scale_density(p) -> sp.Expr:
+    """log s'(v) = -p_0 log v - P(v): the scale density in log space, for coefficients beyond floats."""
+    return -p[0] * sp.log(v) - exponent_polynomial(p)
+
+
+def stationary_density(p) -> sp.Expr:
+    """The unnormalised stationary density v^(p_0 - 2) exp(P(v)) (the speed density 1/(V^2 s'(V)))."""
+    return v ** (p[0] - 2) * sp.exp(exponent_polynomial(p))
 
 
 @dataclass
@@ -55,6 +77,7 @@ class NormStability:
     regime: object
     explosion_condition: object
     _p: tuple = field(repr=False, default=())
+    _numeric: dict = field(repr=False, compare=False, default_factory=dict)
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -77,8 +100,14 @@ class NormStability:
         if len(p) == 2 and p[0] == 0:               # unnormalized, q = 2: k v^2
             kk = p[1]
             return sp.Piecewise((1 - sp.exp(-kk * V0), kk > 0), (0, True))
-        s_prime = v ** (-p[0]) * sp.exp(-sum(p[j] * v**j / j for j in range(1, len(p))))
+        s_prime = scale_density(p)
         return sp.Integral(s_prime, (v, 0, V0)) / sp.Integral(s_prime, (v, 0, sp.oo))
+
+    def _mpmath(self, name, density):
+        """The density (a function of p) as an mpmath function of v, generated once."""
+        if name not in self._numeric:
+            self._numeric[name] = to_callable(density(self._p), (v,), "mpmath")
+        return self._numeric[name]
 
     def explosion_probability(self, V0_value, *, T=None):
         """P(the norm explodes in finite time | V(0) = V0) for one input (time 0 to infinity).
@@ -110,7 +139,8 @@ class NormStability:
             return out[()]
         if p[0] >= 1:
             return np.ones_like(x)[()]
-        out = np.vectorize(lambda t: _explosion_by_scale_integral(p, t))(x)
+        log_s = self._mpmath("log scale", log_scale_density)
+        out = np.vectorize(lambda t: _explosion_by_scale_integral(p, log_s, t))(x)
         return out[()]
 
     @property
@@ -121,11 +151,9 @@ class NormStability:
         """
         if self.is_symbolic or self.regime != "stationary":
             return None
-        p = [float(c) for c in self._p]
-        P = lambda t: sum(p[j] * t**j / j for j in range(1, len(p)))
-        weight = lambda t, power: mpmath.power(t, p[0] - 2 + power) * mpmath.exp(P(t))
-        return float(mpmath.quad(lambda t: weight(t, 1), [0, 1, mpmath.inf])
-                     / mpmath.quad(lambda t: weight(t, 0), [0, 1, mpmath.inf]))
+        density = self._mpmath("stationary", stationary_density)
+        return float(mpmath.quad(lambda t: t * density(t), [0, 1, mpmath.inf])
+                     / mpmath.quad(density, [0, 1, mpmath.inf]))
 
     @property
     def stationary_law(self):
@@ -143,7 +171,7 @@ class NormStability:
             if j == 1:
                 return scipy.stats.gamma(a=p[0] - 1, scale=scale)
             return scipy.stats.gengamma(a=shape, c=j, scale=scale)
-        return _numeric_stationary_law(p)
+        return _numeric_stationary_law(self._mpmath("stationary", stationary_density))
 
 
 def _mp(c):
@@ -156,8 +184,8 @@ def _mp(c):
         return mpmath.mpf(sp.Float(value)._mpf_)
 
 
-def _explosion_by_scale_integral(p, V0_value):
-    """int_0^V0 s' / int_0^inf s' with s'(v) = v^(-p0) exp(-P(v)), in mpmath, log-space.
+def _explosion_by_scale_integral(p, log_s, V0_value):
+    """int_0^V0 s' / int_0^inf s' with log s' = ``log_s`` (:func:`log_scale_density`), in mpmath.
 
     log s' peaks where p(v) = 0 with width 1/sqrt(|p'(v*)|/v*); the quadrature is split there and
     done by two rules (tanh-sinh, Gauss-Legendre). They must agree to 1e-8, else InputError:
@@ -165,7 +193,6 @@ def _explosion_by_scale_integral(p, V0_value):
     """
     with mpmath.workdps(30):
         t0 = mpmath.mpf(V0_value)
-        log_s = lambda t: -p[0] * mpmath.log(t) - sum(p[j] * t**j / j for j in range(1, len(p)))
         poly = lambda t: sum(p[j] * t**j for j in range(len(p)))
         roots = [r.real for r in mpmath.polyroots(list(reversed(p)), maxsteps=200, extraprec=200)
                  if abs(r.imag) < 1e-20 and r.real > 0]
@@ -175,12 +202,26 @@ def _explosion_by_scale_integral(p, V0_value):
         top = log_s(peak)
         s = lambda t: mpmath.exp(log_s(t) - top) if t > 0 else mpmath.mpf(0)
         marks = sorted({m for m in [peak + c * width for c in (-16, -4, -1, 0, 1, 4, 16)] if m > 0})
+        # near 0, s' ~ v^(-p0) (integrable, p0 < 1): the second rule integrates the first piece
+        # after v = u^m, m = ceil(1/(1 - p0)), which makes the integrand bounded at u = 0
+        m = int(mpmath.ceil(1 / (1 - p[0]))) if p[0] > 0 else 1
+
+        def piecewise(points, method):
+            total = mpmath.mpf(0)
+            for lo, hi in zip(points[:-1], points[1:]):
+                if lo == 0 and m > 1 and method == "gauss-legendre":
+                    total += mpmath.quad(lambda u: s(u**m) * m * u ** (m - 1), [0, hi ** (mpmath.mpf(1) / m)],
+                                         method=method)
+                else:
+                    total += mpmath.quad(s, [lo, hi], method=method)
+            return total
+
         results = []
         for method in ("tanh-sinh", "gauss-legendre"):
-            below = [0] + [m for m in marks if m < t0] + [t0]
-            above = [t0] + [m for m in marks if m > t0] + [mpmath.inf]
-            inside = mpmath.quad(s, below, method=method)
-            outside = mpmath.quad(s, above, method=method)
+            below = [mpmath.mpf(0)] + [mk for mk in marks if mk < t0] + [t0]
+            above = [t0] + [mk for mk in marks if mk > t0] + [mpmath.inf]
+            inside = piecewise(below, method)
+            outside = piecewise(above, method)
             results.append(inside / (inside + outside))
     if not all(mpmath.isfinite(r) for r in results) or abs(results[0] - results[1]) > 1e-8:
         raise InputError(
@@ -190,10 +231,9 @@ def _explosion_by_scale_integral(p, V0_value):
     return float(results[0])
 
 
-def _numeric_stationary_law(p):
+def _numeric_stationary_law(dens):
+    """A scipy.stats law with the density dens (an mpmath function of v, unnormalised) on (0, inf)."""
     import scipy.stats
-    P = lambda t: sum(p[j] * t**j / j for j in range(1, len(p)))
-    dens = lambda t: mpmath.power(t, p[0] - 2) * mpmath.exp(P(t))
     Z = float(mpmath.quad(dens, [0, 1, mpmath.inf]))
 
     class _Stationary(scipy.stats.rv_continuous):

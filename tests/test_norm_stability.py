@@ -183,3 +183,63 @@ def test_explosion_probability_refuses_bad_initial_values():
     for bad in (0.0, -1.0, np.nan, np.inf):
         with pytest.raises(InputError):
             st.explosion_probability(bad)
+
+
+# ----------------------------------------------------------------------------- Feller integrals
+def test_general_feller_integrals_match_scipy_quadrature():
+    """p(v) = 1/2 - v + v^2 (explodes, p_0 < 1): P(V0) = int_0^V0 s' / int_0^inf s' with the scale
+    density s'(v) = v^(-1/2) exp(v - v^2/2); p(v) = 3 + v - 2 v^2 (stationary): the density is
+    v exp(v - v^2) (Feller; SPEC §1), here integrated by scipy.integrate.quad. The explosion probability
+    is good to 1e-10 only: mpmath.quad at 15 digits loses some near the v^(-1/2) singularity at 0
+    (at V0 = 1: 0.61562660789 against 0.61562660795 from 30 digits)."""
+    from scipy import integrate
+
+    from covsde.derive import classify_norm
+    from covsde.derive.norm_stability import v
+    explodes = classify_norm(v * (sp.Rational(1, 2) - v + v**2))
+    scale = lambda t: t ** -0.5 * np.exp(t - t * t / 2)  # noqa: E731
+    total = integrate.quad(scale, 0, 1)[0] + integrate.quad(scale, 1, np.inf)[0]
+    for V0 in (0.3, 1.0, 2.5):
+        assert float(explodes.explosion_probability(V0)) == pytest.approx(
+            integrate.quad(scale, 0, V0)[0] / total, rel=1e-9)
+    stationary = classify_norm(v * (3 + v - 2 * v**2))
+    density = lambda t: t * np.exp(t - t * t)  # noqa: E731
+    norm = integrate.quad(density, 0, np.inf)[0]
+    assert stationary.stationary_mean == pytest.approx(
+        integrate.quad(lambda t: t * density(t), 0, np.inf)[0] / norm, rel=1e-10)
+    np.testing.assert_allclose(stationary.stationary_law.pdf(np.array([0.2, 0.9, 1.7])),
+                               density(np.array([0.2, 0.9, 1.7])) / norm, rtol=1e-10)
+
+
+#: Values of the Feller integrals before P(v) and the densities were written once (commit acf2e56).
+FELLER_PINS = {
+    "x + x**5/5": [0.017690340193149672, 0.4602506496044426, 0.9988606488210526],
+    # re-pinned when the scale integral moved to 30 digits in log space with two rules that must
+    # agree: the 15-digit values (0.28890667569, 0.61562660789, 0.96111311006) were 1e-10 low
+    "1/2 - v + v^2": [0.28890667571087447, 0.615626607948324, 0.9611131101029262],
+    "mean x - x**5/5": 0.8686266878274126,
+    "mean 3 + v - 2v^2": 1.133731086365558,
+    "pdf 3 + v - 2v^2": [0.17192822074255124, 0.7213716471950119, 0.37885109244030857],
+}
+
+
+def test_feller_integrals_are_pinned():
+    from covsde.derive import classify_norm
+    from covsde.derive.norm_stability import v
+    explodes = classify_norm(v * (sp.Rational(1, 2) - v + v**2))
+    stationary = classify_norm(v * (3 + v - 2 * v**2))
+    values = {
+        "x + x**5/5": derive_sde("x + x**5/5").stability.explosion_probability(np.array([0.5, 1.0, 2.0])),
+        "1/2 - v + v^2": explosion_at(explodes, [0.3, 1.0, 2.5]),
+        "mean x - x**5/5": derive_sde("x - x**5/5").stability.stationary_mean,
+        "mean 3 + v - 2v^2": stationary.stationary_mean,
+        "pdf 3 + v - 2v^2": stationary.stationary_law.pdf(np.array([0.2, 0.9, 1.7])),
+    }
+    for name, pinned in FELLER_PINS.items():
+        np.testing.assert_allclose(values[name], pinned, rtol=1e-14, atol=0, err_msg=name)
+    assert sp.sstr(explodes.explosion_probability_expr()) == (
+        "Integral(exp(-v**2/2 + v)/sqrt(v), (v, 0, V_0))/Integral(exp(-v**2/2 + v)/sqrt(v), (v, 0, oo))")
+
+
+def explosion_at(stability, values):
+    return stability.explosion_probability(np.array(values))

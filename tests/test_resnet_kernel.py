@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import sympy as sp
 from scipy import integrate, optimize, special, stats
 
 from covsde.cli import main
@@ -146,10 +147,12 @@ def test_linear_ode_is_exponential_growth():
     np.testing.assert_allclose(resnet_kernel("2*x", Q0, t=0.7).q, Q0 * np.exp(4 * 0.7), rtol=1e-8)
 
 
-def test_alpha_schedule_gives_gaussian_growth_of_relu_diagonal():
+@pytest.mark.parametrize("alpha", [lambda s: np.sqrt(2 * s), "sqrt(2*t)", sp.sqrt(2 * sp.Symbol("t"))],
+                         ids=["callable", "text", "sympy"])
+def test_alpha_schedule_gives_gaussian_growth_of_relu_diagonal(alpha):
     """alpha(t)^2 = 2t: d q^aa/dt = t q^aa, so q^aa(t) = q^aa(0) exp(t^2/2)."""
     Q0 = _random_gram(4, 5, seed=3)
-    result = resnet_kernel("relu", Q0, t=1.5, alpha=lambda s: np.sqrt(2 * s), save_at=[0.5, 1.0])
+    result = resnet_kernel("relu", Q0, t=1.5, alpha=alpha, save_at=[0.5, 1.0])
     np.testing.assert_allclose(np.diag(result.q), np.diag(Q0) * np.exp(1.5 ** 2 / 2), rtol=1e-7)
     for time, q in zip(result.save_at, result.saved):
         np.testing.assert_allclose(np.diag(q), np.diag(Q0) * np.exp(time ** 2 / 2), rtol=1e-7)
@@ -206,6 +209,22 @@ def test_bad_gram_matrices_raise_input_error(Q0, message):
 def test_bad_options_raise_input_error(kwargs, message):
     with pytest.raises(InputError, match=message):
         resnet_kernel("tanh", np.eye(2), **kwargs)
+
+
+@pytest.mark.parametrize("alpha,message", [("sqrt(2*s)", "only use the variable t"),
+                                           ("x + t", "only use the variable t"),
+                                           ("sqrt(2*t", "cannot parse"), ("__import__('os')", "cannot parse")])
+def test_bad_schedule_expressions_raise_input_error(alpha, message):
+    with pytest.raises(InputError, match=message):
+        resnet_kernel_recursion("relu", np.eye(2), depth=4, alpha=alpha)
+
+
+def test_schedule_expression_matches_the_same_schedule_as_a_function():
+    """The recursion reads alpha(l t / L) at each layer: text and function give the same layers."""
+    Q0 = np.array([[1.0, 0.4], [0.4, 1.5]])
+    by_text = resnet_kernel_recursion("tanh", Q0, depth=12, alpha="1 + t**2/3", return_layers=True)
+    by_function = resnet_kernel_recursion("tanh", Q0, depth=12, alpha=lambda s: 1 + s ** 2 / 3, return_layers=True)
+    np.testing.assert_allclose(by_text, by_function, rtol=1e-15)
 
 
 def test_bad_depth_and_activation_are_rejected():

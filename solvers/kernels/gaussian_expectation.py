@@ -5,11 +5,10 @@ arXiv 2302.00453). Here ``phi`` is the PLAIN activation of the ResNet branch, no
 shaped one of the covariance SDE: ``Activation.raw`` for smooth activations and ``max(x, 0)`` for
 the ReLU family.
 
-Closed forms (SPEC §2), with rho = Q^{ab} / sqrt(Q^{aa} Q^{bb}):
-
-- ReLU (Cho & Saul 2009): F^{ab} = sqrt(Q^{aa} Q^{bb}) / (2 pi) (sqrt(1 - rho^2) + (pi - arccos rho) rho).
-- c erf(k x) (Williams 1997): F^{ab} = c^2 (2/pi) arcsin(2k^2 Q^{ab} / sqrt((1 + 2k^2 Q^{aa})(1 + 2k^2 Q^{bb}))).
-- c x: F = c^2 Q.
+Closed forms (SPEC §2: ReLU, c erf(k x), c x) are written once, in SymPy, in
+:mod:`covsde.derive.gaussian_kernels`; this module receives them as numpy and mpmath functions
+(``gaussian_kernel_closed_form(activation).function(backend)``), and the activation itself as
+``Activation.raw_function(backend)``: no SymPy here.
 
 Any other activation: a tensor quadrature rule for each pair, written with independent standard
 normals u, v as Z_a = sqrt(Q^{aa}) u, Z_b = sqrt(Q^{bb}) (rho u + sqrt(1 - rho^2) v), vectorised
@@ -34,7 +33,7 @@ over all pairs; the diagonal uses the 1-D rule. Two rules for the Gaussian weigh
   (the 2-D rule's error at 64 nodes; against 256 nodes the series agrees to 1e-12); m = 2000: 1.6 s.
 
 ``rule=None`` picks Gauss–Hermite for polynomials and for entire activations with exponential
-growth (exp, sinh, cosh), and Mehler's expansion otherwise (tanh, gelu, sin, sigmoid, softplus, ...).
+growth (exp, sinh, cosh: ``Activation.may_grow_exponentially``), and Mehler's expansion otherwise (tanh, gelu, sin, sigmoid, softplus, ...).
 ``precision="mpmath"`` evaluates the
 same expectations with ``mpmath.quad`` (or the closed forms in mpmath) as a high-precision reference.
 """
@@ -44,9 +43,9 @@ from dataclasses import dataclass, field
 
 import mpmath
 import numpy as np
-import sympy as sp
 
-from covsde.derive import Activation, InputError, X, as_activation
+from covsde.derive import Activation, ActivationError, InputError, as_activation
+from covsde.derive.gaussian_kernels import gaussian_kernel_closed_form
 
 from covsde.solvers.input_validation import symmetric_psd
 
@@ -55,9 +54,6 @@ DEFAULT_DEGREE = 64
 
 #: Half-width of the trapezoidal rule's interval: the Gaussian weight beyond it is < 1e-16.
 TRAPEZOID_HALF_WIDTH = 8.5
-
-#: SymPy functions that are entire (no poles or branch points).
-_ENTIRE = (sp.sin, sp.cos, sp.sinh, sp.cosh, sp.exp, sp.erf, sp.erfc)
 
 #: Mehler expansion: largest Hermite order, its largest |rho|, and the relative tail tolerance.
 MEHLER_ORDER = 160
@@ -89,7 +85,7 @@ class GaussianKernelMap:
     name : str
         The activation's name.
     method : {"relu", "erf", "linear", "quadrature"}
-        Closed form used, or Gauss–Hermite quadrature.
+        Closed form used (:data:`covsde.derive.gaussian_kernels.CLOSED_FORM_KERNELS`), or quadrature.
     degree : int
         Quadrature nodes per dimension (quadrature only).
     precision : {"double", "mpmath"}
@@ -102,10 +98,11 @@ class GaussianKernelMap:
     degree: int
     precision: str = "double"
     rule: str = "hermite"
-    scale: float = 1.0          # c in c erf(k x) or c x
-    rate: float = 1.0           # k in c erf(k x)
     _phi: object = field(default=None, repr=False, compare=False)
     _phi_mp: object = field(default=None, repr=False, compare=False)
+    #: f(q_aa, q_bb, q_ab, rho) of the closed form, numpy and mpmath (None for quadrature).
+    _closed_form: object = field(default=None, repr=False, compare=False)
+    _closed_form_mp: object = field(default=None, repr=False, compare=False)
 
     def __call__(self, Q):
         """F_phi(Q) for Q (..., m, m) symmetric PSD; returns (..., m, m), symmetric."""
@@ -145,16 +142,11 @@ class GaussianKernelMap:
         if self.precision == "mpmath":
             flat = [self._pair_mpmath(*v) for v in zip(qaa.ravel(), qbb.ravel(), qab.ravel())]
             return np.array(flat, dtype=np.float64).reshape(qaa.shape)
-        if self.method == "relu":
-            return _relu_pairs(qaa, qbb, qab)
-        if self.method == "erf":
-            k2 = self.rate ** 2
-            arg = 2 * k2 * qab / np.sqrt((1 + 2 * k2 * qaa) * (1 + 2 * k2 * qbb))
-            return self.scale ** 2 * (2 / np.pi) * np.arcsin(np.clip(arg, -1.0, 1.0))
-        if self.method == "linear":
-            return self.scale ** 2 * qab
-        sa, sb = np.sqrt(np.maximum(qaa, 0.0)), np.sqrt(np.maximum(qbb, 0.0))
+        qaa, qbb = np.maximum(qaa, 0.0), np.maximum(qbb, 0.0)
+        sa, sb = np.sqrt(qaa), np.sqrt(qbb)
         rho = _correlation(qab, sa, sb)
+        if self._closed_form is not None:
+            return self._closed_form(qaa, qbb, qab, rho)
         out = np.empty(qaa.shape, dtype=np.float64)
         flat_out, flat_sa, flat_sb, flat_rho = out.reshape(-1), sa.ravel(), sb.ravel(), rho.ravel()
         if self.rule == "mehler":
@@ -250,19 +242,13 @@ class GaussianKernelMap:
             self._quadrature_pairs("trapezoid", flat_out, flat_sa, flat_sb, flat_rho, rest)
 
     def _pair_mpmath(self, qaa, qbb, qab):
-        sa, sb = mpmath.sqrt(max(qaa, 0.0)), mpmath.sqrt(max(qbb, 0.0))
+        qaa, qbb = mpmath.mpf(max(qaa, 0.0)), mpmath.mpf(max(qbb, 0.0))
+        sa, sb = mpmath.sqrt(qaa), mpmath.sqrt(qbb)
         rho = mpmath.mpf(0)
         if sa * sb > 0:
             rho = max(min(mpmath.mpf(qab) / (sa * sb), mpmath.mpf(1)), mpmath.mpf(-1))
-        if self.method == "relu":
-            return sa * sb / (2 * mpmath.pi) * (mpmath.sqrt(1 - rho ** 2)
-                                                + (mpmath.pi - mpmath.acos(rho)) * rho)
-        if self.method == "erf":
-            k2 = mpmath.mpf(self.rate) ** 2
-            arg = 2 * k2 * mpmath.mpf(qab) / mpmath.sqrt((1 + 2 * k2 * qaa) * (1 + 2 * k2 * qbb))
-            return mpmath.mpf(self.scale) ** 2 * 2 / mpmath.pi * mpmath.asin(arg)
-        if self.method == "linear":
-            return mpmath.mpf(self.scale) ** 2 * mpmath.mpf(qab)
+        if self._closed_form_mp is not None:
+            return self._closed_form_mp(qaa, qbb, mpmath.mpf(qab), rho)
         phi = self._phi_mp
         density = lambda z: mpmath.exp(-z * z / 2) / mpmath.sqrt(2 * mpmath.pi)  # noqa: E731
         if qaa == qbb == qab:   # a diagonal entry: E[phi(sigma u)^2]
@@ -298,33 +284,21 @@ def gaussian_kernel_map(phi, *, degree=None, precision="double", rule=None) -> G
     if isinstance(degree, bool) or not isinstance(degree, (int, np.integer)) or degree < 2:
         raise InputError(f"degree must be an integer >= 2, got {degree!r}")
     activation = phi if isinstance(phi, Activation) else as_activation(phi)
-    if activation.family == "relu_like":
-        return GaussianKernelMap(activation.name, "relu", int(degree), precision)
-    raw = activation.raw
-    if raw.free_symbols - {X}:
-        names = sorted(s.name for s in raw.free_symbols - {X})
-        raise InputError(f"activation {activation.name} has free parameters {names}: give them values, "
-                         f"e.g. as_activation({activation.name!r}, {names[0]}=0.1)")
-    c, k = sp.Wild("c", exclude=[X]), sp.Wild("k", exclude=[X])
-    erf_match = raw.match(c * sp.erf(k * X))
-    if erf_match and erf_match[c] != 0 and erf_match[k] != 0:
-        return GaussianKernelMap(activation.name, "erf", int(degree), precision,
-                                 scale=float(erf_match[c]), rate=float(erf_match[k]))
-    linear_match = raw.match(c * X)
-    if linear_match and linear_match[c] != 0:
-        return GaussianKernelMap(activation.name, "linear", int(degree), precision,
-                                 scale=float(linear_match[c]))
-    numeric = sp.lambdify(X, raw, modules=["scipy", "numpy"])
-
-    def phi_numpy(z):
-        out = np.asarray(numeric(z), dtype=np.float64)
-        return out if out.shape == np.shape(z) else np.broadcast_to(out, np.shape(z)).copy()
-
+    phi_numpy = None
+    if activation.family == "smooth":
+        try:   # raises for free parameters (which would also leave a closed form symbolic)
+            phi_numpy = activation.raw_function("numpy")
+        except ActivationError as exc:
+            raise InputError(str(exc)) from None
+    closed_form = gaussian_kernel_closed_form(activation)
+    if closed_form is not None:
+        return GaussianKernelMap(activation.name, closed_form.name, int(degree), precision,
+                                 _closed_form=closed_form.function("numpy"),
+                                 _closed_form_mp=closed_form.function("mpmath"))
     if rule is None:
-        exponential = raw.has(sp.exp, sp.sinh, sp.cosh) and _is_entire(raw)
-        rule = "hermite" if raw.is_polynomial(X) or exponential else "mehler"
+        rule = "hermite" if activation.is_polynomial or activation.may_grow_exponentially else "mehler"
     return GaussianKernelMap(activation.name, "quadrature", int(degree), precision, rule,
-                             _phi=phi_numpy, _phi_mp=sp.lambdify(X, raw, modules="mpmath"))
+                             _phi=phi_numpy, _phi_mp=activation.raw_function("mpmath"))
 
 
 def kernel_map(phi, Q, *, degree=None, precision="double", rule=None):
@@ -356,31 +330,12 @@ def validate_covariance(Q, name="Q0"):
     return symmetric_psd(Q, name, stacked=True)
 
 
-def _relu_pairs(qaa, qbb, qab):
-    sa_sb = np.sqrt(np.maximum(qaa, 0.0) * np.maximum(qbb, 0.0))
-    rho = _correlation(qab, np.sqrt(np.maximum(qaa, 0.0)), np.sqrt(np.maximum(qbb, 0.0)))
-    return sa_sb / (2 * np.pi) * (np.sqrt(1.0 - rho * rho) + (np.pi - np.arccos(rho)) * rho)
-
-
 def _correlation(qab, sa, sb):
     """qab / (sa sb) clipped to [-1, 1], and 0 where a variance vanishes."""
     denom = sa * sb
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = np.where(denom > 0, qab / np.where(denom > 0, denom, 1.0), 0.0)
     return np.clip(rho, -1.0, 1.0)
-
-
-def _is_entire(expr):
-    """True when expr is a polynomial-and-entire-function expression of x (no poles, no branches)."""
-    for node in sp.preorder_traversal(expr):
-        if isinstance(node, sp.Pow):
-            if node.base.has(X) and not (node.exp.is_Integer and node.exp >= 0):
-                return False
-            if node.exp.has(X):
-                return False
-        elif isinstance(node, sp.Function) and not isinstance(node, _ENTIRE):
-            return False
-    return True
 
 
 _RULES: dict = {}

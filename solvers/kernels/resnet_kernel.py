@@ -20,6 +20,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from covsde.derive import InputError
+from covsde.derive.branch_schedule import schedule_function
 
 from covsde.solvers.kernels.gaussian_expectation import gaussian_kernel_map, validate_covariance
 
@@ -67,8 +68,9 @@ def resnet_kernel(phi, Q0, *, t=1.0, alpha=None, rtol=1e-8, atol=1e-10, method="
         The input Gram matrix q_0^{ab} = <x_a, x_b>/n0: symmetric positive semi-definite.
     t : float
         Final time (1 for the whole network), > 0.
-    alpha : None, float or callable
-        Branch schedule alpha(t) with alpha_{l,L} = alpha(l/L)/sqrt(L); None means alpha = 1.
+    alpha : None, float, callable, str or sympy.Expr
+        Branch schedule alpha(t) with alpha_{l,L} = alpha(l/L)/sqrt(L); None means alpha = 1; an
+        expression in t (``"sqrt(2*t)"``) is parsed by :func:`covsde.derive.branch_schedule.schedule_function`.
     rtol, atol : float
         Tolerances of ``scipy.integrate.solve_ivp``.
     method : {"ode", "recursion"}
@@ -94,7 +96,7 @@ def resnet_kernel(phi, Q0, *, t=1.0, alpha=None, rtol=1e-8, atol=1e-10, method="
     if method == "recursion":
         if depth is None:
             raise InputError("method='recursion' needs depth=L, the number of layers")
-        layers = resnet_kernel_recursion(F, Q0, depth=depth, alpha=alpha, t=t, return_layers=save_at is not None)
+        layers = resnet_kernel_recursion(F, Q0, depth=depth, alpha=schedule, t=t, return_layers=save_at is not None)
         saved = None
         if save_at is not None:
             index = np.rint(save_at / t * depth).astype(int)
@@ -144,8 +146,8 @@ def resnet_kernel_recursion(phi, Q0, *, depth, alpha=None, t=1.0, return_layers=
         Symmetric PSD input Gram matrix.
     depth : int
         Number of residual layers L >= 1.
-    alpha : None, float or callable
-        Branch schedule alpha(t); None means 1.
+    alpha : None, float, callable, str or sympy.Expr
+        Branch schedule alpha(t); None means 1 (see :func:`resnet_kernel`).
     t : float
         Total time (> 0).
     return_layers : bool
@@ -211,7 +213,9 @@ def _validate_save_at(save_at, t):
 
 
 def _schedule(alpha):
-    """alpha(t) as a function of one float; None -> 1, a number -> constant."""
+    """alpha(t) as a function of one float; None -> 1, a number -> constant, an expression in t
+    (text or SymPy) -> the function derive generates for it."""
+    alpha = schedule_function(alpha)
     if alpha is None:
         return lambda time: 1.0
     if callable(alpha):
