@@ -99,7 +99,7 @@ def test_numeric_step_is_the_expression_and_has_mean_identity():
     rng = np.random.default_rng(0)
     w, x, y = rng.standard_normal(3), rng.choice([-1.0, 1.0], 3), rng.choice([-1.0, 1.0], 3)
     subs = {**dict(zip(e.w, w)), **dict(zip(e.x, x)), **dict(zip(e.y, y)), e.dt: 0.1}
-    got = f(list(w), list(x), list(y), 0.1)
+    got = f(*w, *x, *y, 0.1)
     for value, (i, j) in zip(got, zip(*np.triu_indices(2))):
         assert np.isclose(float(e.N[i, j].subs(subs)), value, rtol=1e-14)
     mean = e.N.applyfunc(lambda entry: _expect(entry, set(e.w), e.dt))

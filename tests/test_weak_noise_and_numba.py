@@ -14,7 +14,7 @@ import scipy.special
 import scipy.stats
 
 from covsde.derive import InputError, derive_sde
-from covsde.solvers.sde import compiled_euler
+from covsde.solvers.sde.compiled import generated_drift
 from covsde.solvers.sde.driver import simulate_sde
 
 KS_ALPHA = 0.001
@@ -139,6 +139,6 @@ def test_numba_backend_bad_input(tanh, monkeypatch):
     for kwargs, V0 in ((dict(scheme="lie"), V0_2), ({}, np.eye(3))):
         with pytest.raises(InputError):
             simulate_sde(tanh, V0, 1.0, steps=10, paths=10, backend="numba", **kwargs)
-    monkeypatch.setattr(compiled_euler, "numba_available", lambda: False)
+    monkeypatch.setattr(generated_drift, "numba_available", lambda: False)
     with pytest.raises(InputError, match="pip install numba"):
         simulate_sde(tanh, V0_2, 1.0, steps=10, paths=10, backend="numba")
