@@ -37,6 +37,8 @@ import numpy as np
 
 from covsde.derive.errors import InputError
 
+from covsde.solvers.input_validation import count
+
 #: Increments a step can be driven by (see the module docstring).
 NOISES = ("gaussian", "rademacher")
 #: Paths per random stream of the SDE solvers (the unit of reproducibility).
@@ -73,7 +75,6 @@ def block_count(paths: int) -> int:
 
 def paths_per_chunk(chunk, default: int) -> int:
     """Paths held in memory at once: ``chunk`` (or ``default`` when None) rounded up to whole blocks."""
-    from covsde.solvers.input_validation import count
     chunk = default if chunk is None else count(chunk, "chunk", 1)
     return -(-chunk // BLOCK) * BLOCK
 

@@ -14,6 +14,8 @@ index: the result is the same whatever ``chunk`` and ``workers`` are.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from covsde.derive.errors import InputError
@@ -21,7 +23,7 @@ from covsde.derive.errors import InputError
 from covsde.solvers.input_validation import count, covariance_per_path, positive_time, save_steps
 from covsde.solvers.random_streams import BLOCK, check_noise, path_chunks, paths_per_chunk
 from covsde.solvers.sde.chunk_loop import ChunkTask, run_chunk
-from covsde.solvers.sde.process_pool import run_chunk_in_worker, worker_pool
+from covsde.solvers.sde.process_pool import run_in_worker, worker_pool
 from covsde.solvers.sde.progress_bar import ProgressBar
 from covsde.solvers.sde.scheme import registered_schemes
 from covsde.solvers.sde.schemes import get_scheme
@@ -125,8 +127,9 @@ def simulate_sde(sde, V0, T, *, steps, paths, seed=None, save_at=None, scheme="e
         for task in tasks:
             collect(task, run_chunk(task, sde, compiled, bar))
     else:
-        with worker_pool(sde, compiled, min(workers, len(tasks))) as pool:
-            futures = [(task, pool.submit(run_chunk_in_worker, task)) for task in tasks]
+        work = functools.partial(run_chunk, sde=sde, compiled=compiled)
+        with worker_pool(work, min(workers, len(tasks))) as pool:
+            futures = [(task, pool.submit(run_in_worker, task)) for task in tasks]
             for task, fut in futures:
                 collect(task, fut.result())
                 bar.update(task.paths.size * steps)

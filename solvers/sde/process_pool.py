@@ -1,8 +1,8 @@
-"""Chunks of paths on several processes: a fork-started pool whose children inherit the SDE.
+"""Work on several processes: a fork-started pool whose children inherit the work function.
 
-Lambdified drifts and numba kernels do not pickle, so the SDE and the scheme's compiled step are
-handed to the children by ``fork`` (module globals set before the pool starts); only the
-:class:`covsde.solvers.sde.chunk_loop.ChunkTask` (seed streams and settings) crosses the pipe.
+Lambdified drifts and numba kernels do not pickle, so the work (e.g. ``run_chunk`` bound to the SDE
+and the scheme's compiled step) is handed to the children by ``fork``, as a module global set
+before the pool starts; only the tasks (seed streams and settings) cross the pipe.
 """
 from __future__ import annotations
 
@@ -11,21 +11,19 @@ from concurrent.futures import ProcessPoolExecutor
 
 from covsde.derive.errors import InputError
 
-from covsde.solvers.sde.chunk_loop import run_chunk
-
-_FORKED_SDE = None
-_FORKED_COMPILED = None
+_FORKED_WORK = None
 
 
-def worker_pool(sde, compiled, workers: int) -> ProcessPoolExecutor:
-    """A process pool of ``workers`` forked children that inherit ``sde`` and ``compiled``."""
-    global _FORKED_SDE, _FORKED_COMPILED
+def worker_pool(work, workers: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` forked children that inherit ``work`` (task -> result); submit
+    :func:`run_in_worker` with a task to run ``work(task)`` in a child."""
+    global _FORKED_WORK
     if "fork" not in multiprocessing.get_all_start_methods():
         raise InputError("workers > 1 needs the 'fork' start method, not available here; use workers=1")
-    _FORKED_SDE, _FORKED_COMPILED = sde, compiled
+    _FORKED_WORK = work
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
 
 
-def run_chunk_in_worker(task):
-    """:func:`run_chunk` in a child of :func:`worker_pool`."""
-    return run_chunk(task, _FORKED_SDE, _FORKED_COMPILED)
+def run_in_worker(task):
+    """``work(task)`` in a child of :func:`worker_pool`."""
+    return _FORKED_WORK(task)
