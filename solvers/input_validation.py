@@ -61,7 +61,8 @@ def covariance_per_path(V0, paths: int, name: str = "V0") -> np.ndarray:
     if V0.ndim > 3:
         raise InputError(f"{name} must be a square m×m matrix or (paths, m, m), got shape {V0.shape}")
     if V0.ndim == 3 and V0.shape[0] != paths:
-        raise InputError(f"{name} holds {V0.shape[0]} matrices but paths = {paths}; give one {name} or one per path")
+        raise InputError(f"{name} holds {V0.shape[0]} matrices but paths = {paths}; "
+                         f"give one {name} or one per path")
     return V0 if V0.ndim == 3 else V0[None]
 
 

@@ -86,7 +86,8 @@ class Scheme(abc.ABC):
                 raise TypeError(f"scheme {cls.__name__}: {order} must be a non-negative number, got {value!r}")
         unknown = [n for n in cls.noises if n not in NOISES]
         if unknown or not cls.noises:
-            raise TypeError(f"scheme {cls.__name__}: noises must be taken from {list(NOISES)}, got {cls.noises!r}")
+            raise TypeError(f"scheme {cls.__name__}: noises must be taken from {list(NOISES)}, "
+                            f"got {cls.noises!r}")
         if register:
             if cls.name in _REGISTRY:
                 raise TypeError(f"a scheme named {cls.name!r} is already registered "

@@ -58,7 +58,8 @@ def jitted_drift(sde):
 
 
 def cached_kernel(scheme: str, sde, m: int, build):
-    """The kernel of ``scheme`` for ``sde`` at m: ``build(drift, diagonal, m)`` once per drift key, then cached."""
+    """The kernel of ``scheme`` for ``sde`` at m: ``build(drift, diagonal, m)`` once per drift key,
+    then cached (processes forked later inherit it)."""
     key = drift_key(sde, m)
     if (scheme, key, m) not in _KERNELS:
         _KERNELS[scheme, key, m] = build(*jitted_drift(sde), m)
