@@ -57,7 +57,7 @@ def run(quick: bool) -> BenchmarkReport:
         timings[workers] = time_call(lambda: simulate_sde(sde, V0, steps * DT, steps=steps, paths=PATHS, seed=1,
                                                           workers=workers, progress=False),
                                      repeat=repeat, warmup=0)
-    from covsde.solvers.sde.compiled_euler import numba_available
+    from covsde.solvers.sde.compiled.generated_drift import numba_available
     fast = {}
     if numba_available():               # the fastest path: 8× less work per process, same fixed cost
         for workers in (1, 2):

@@ -32,7 +32,8 @@ def _ks_distance(x, y):
 
 
 def _correlation(V):
-    return V[:, 0, 1] / np.sqrt(V[:, 0, 0] * V[:, 1, 1])
+    from covsde.solvers.covariance_quantities import correlation
+    return correlation(V)[:, 0, 1]
 
 
 def run(quick: bool) -> BenchmarkReport:

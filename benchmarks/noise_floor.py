@@ -67,8 +67,8 @@ def run(quick: bool) -> BenchmarkReport:
     from covsde.derive import derive_sde
     report = BenchmarkReport(NUMBER, "noise_floor", TITLE)
     from covsde.solvers.sde.driver import simulate_sde
-    from covsde.solvers.random_increments import sign_word_count
-    from covsde.solvers.sde.compiled_euler import numba_available
+    from covsde.solvers.random_streams import sign_word_count
+    from covsde.solvers.sde.compiled.generated_drift import numba_available
     sde = derive_sde("tanh")
     steps = 20 if quick else 100
     repeat = 3 if quick else 5

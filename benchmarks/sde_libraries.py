@@ -293,7 +293,7 @@ def run(quick: bool) -> BenchmarkReport:
     repeat = 2 if quick else 3
     steps = 50 if quick else 200
     paths = 20_000 if quick else 50_000
-    from covsde.solvers.sde.compiled_euler import numba_available
+    from covsde.solvers.sde.compiled.generated_drift import numba_available
     variants = [("gaussian", "numpy")]
     if numba_available():
         variants += [("gaussian", "numba"), ("rademacher", "numba")]

@@ -118,15 +118,14 @@ def _compiled_steps(sde, names, m):
     """{name: step(V, dt, z) -> V} for the schemes among ``names`` that have a compiled m = 2 kernel."""
     if m != 2 or not _numba_installed():
         return {}
-    from covsde.solvers.sde.compiled_euler import _matrices, compiled_euler_kernel
-    from covsde.solvers.sde.compiled_strang import compiled_strang_kernel, numpy_repair
-    from covsde.solvers.sde.schemes import _euler_step_2x2_repair
-    available = {"euler": (compiled_euler_kernel, _euler_step_2x2_repair),
-                 "strang": (compiled_strang_kernel, numpy_repair)}
+    from covsde.solvers.sde.compiled.compiled_steps import matrices_from_rows as _matrices
+    from covsde.solvers.sde.schemes import get_scheme
     out = {}
-    for name in names & set(available):
-        build, repair = available[name]
-        kernel = build(sde, m)
+    for name in sorted(names):
+        if not get_scheme(name).has_compiled_step:
+            continue
+        compiled = get_scheme(name).compiled_step(sde, m)
+        kernel, repair = compiled.kernel, compiled.repair
 
         def step(V, dt, z, kernel=kernel, repair=repair, **flags):
             X = np.ascontiguousarray(V[:, (0, 0, 1), (0, 1, 1)].T)

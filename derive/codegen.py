@@ -92,7 +92,7 @@ def to_callable(expr, args, backend: str = "numpy", *, small=()):
     if backend in ("numpy", "math") and small:
         exprs = [broadcast_friendly(e, small) for e in exprs]
     body = tuple(exprs) if several else exprs[0]
-    printer = _printer(backend) if (backend == "math" or small) else None
+    printer = _printer(backend) if small else None        # the same printer for numpy and math
     f = sp.lambdify(tuple(args), body, modules=_MODULES[backend], printer=printer, cse=True)
     if backend != "numpy" or several:
         return f

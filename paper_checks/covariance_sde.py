@@ -35,7 +35,7 @@ import numpy as np
 from scipy import stats
 
 from covsde.derive import as_activation, derive_sde
-from covsde.solvers import compare, simulate_mlp
+from covsde.solvers import compare, correlation as correlation_matrix, simulate_mlp
 from covsde.solvers.sde.driver import simulate_sde
 from covsde.solvers.networks.finite_mlp import normalising_constant
 from covsde.solvers.sde.fokker_planck import correlation_density
@@ -76,7 +76,7 @@ def sizes(quick: bool) -> Sizes:
 
 def correlation(V):
     """rho = V^12 / sqrt(V^11 V^22) of (..., 2, 2) covariances."""
-    return V[..., 0, 1] / np.sqrt(V[..., 0, 0] * V[..., 1, 1])
+    return correlation_matrix(V)[..., 0, 1]
 
 
 def plain_relu_correlations(rho0: float, depth: int) -> np.ndarray:

@@ -1,8 +1,9 @@
-"""Checks shared by every solver: covariance matrices and random seeds.
+"""Checks shared by every solver: covariance matrices, counts and times.
 
-One place decides what a valid covariance matrix and a valid seed are, so that every entry point
-(SDE solvers, kernel ODE, finite networks, CLI) accepts and refuses the same things with the same
-sentence.
+One place decides what a valid covariance matrix, count (steps, paths, width, …) and time are, so
+that every entry point (SDE solvers, kernel ODE, finite networks, CLI) accepts and refuses the same
+things with the same sentence.  Seeds are checked where they become random streams
+(:func:`covsde.solvers.random_streams.seed_sequence`).
 """
 from __future__ import annotations
 
@@ -54,12 +55,46 @@ def symmetric_psd(V, name: str = "V0", *, stacked: bool = False) -> np.ndarray:
     return V
 
 
-def seed_sequence(seed) -> np.random.SeedSequence:
-    """int >= 0, None, SeedSequence or Generator -> SeedSequence (a Generator is drawn from once)."""
-    if isinstance(seed, np.random.SeedSequence):
-        return seed
-    if isinstance(seed, np.random.Generator):
-        return np.random.SeedSequence(seed.integers(0, 2**63, size=4).tolist())
-    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0):
-        return np.random.SeedSequence(seed)
-    raise InputError(f"seed must be a non-negative int, None, a numpy SeedSequence or Generator, got {seed!r}")
+def covariance_per_path(V0, paths: int, name: str = "V0") -> np.ndarray:
+    """V0 (m, m) or one per path (paths, m, m), symmetric PSD -> (paths or 1, m, m) float64."""
+    V0 = symmetric_psd(V0, name, stacked=True)
+    if V0.ndim > 3:
+        raise InputError(f"{name} must be a square m×m matrix or (paths, m, m), got shape {V0.shape}")
+    if V0.ndim == 3 and V0.shape[0] != paths:
+        raise InputError(f"{name} holds {V0.shape[0]} matrices but paths = {paths}; "
+                         f"give one {name} or one per path")
+    return V0 if V0.ndim == 3 else V0[None]
+
+
+def count(value, name: str, minimum: int = 1) -> int:
+    """An integer >= minimum (an integral float such as 1e5 counts), as int; else InputError."""
+    integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if isinstance(value, (float, np.floating)) and np.isfinite(value) and float(value).is_integer():
+        integral = True
+    if not integral or value < minimum:
+        what = {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, f"an integer >= {minimum}")
+        raise InputError(f"{name} must be {what}, got {value!r}")
+    return int(value)
+
+
+def positive_time(T, name: str = "T") -> float:
+    """A finite time > 0 as float; else InputError."""
+    try:
+        T = float(T)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a positive time, got {T!r}") from None
+    if not (np.isfinite(T) and T > 0):
+        raise InputError(f"{name} must be a positive time, got {T}")
+    return T
+
+
+def save_steps(save_at, T: float, steps: int):
+    """Requested save times in [0, T] -> (step indices (k,), the times on the grid of ``steps`` steps);
+    (None, None) when ``save_at`` is None."""
+    if save_at is None:
+        return None, None
+    times = np.atleast_1d(np.asarray(save_at, dtype=np.float64))
+    if times.ndim != 1 or not np.all(np.isfinite(times)) or np.any(times < 0) or np.any(times > T * (1 + 1e-12)):
+        raise InputError(f"save_at must be times in [0, T] = [0, {T}]")
+    idx = np.rint(times / T * steps).astype(np.int64)
+    return idx, idx * (T / steps)

@@ -99,7 +99,7 @@ def test_numeric_step_is_the_expression_and_has_mean_identity():
     rng = np.random.default_rng(0)
     w, x, y = rng.standard_normal(3), rng.choice([-1.0, 1.0], 3), rng.choice([-1.0, 1.0], 3)
     subs = {**dict(zip(e.w, w)), **dict(zip(e.x, x)), **dict(zip(e.y, y)), e.dt: 0.1}
-    got = f(list(w), list(x), list(y), 0.1)
+    got = f(*w, *x, *y, 0.1)
     for value, (i, j) in zip(got, zip(*np.triu_indices(2))):
         assert np.isclose(float(e.N[i, j].subs(subs)), value, rtol=1e-14)
     mean = e.N.applyfunc(lambda entry: _expect(entry, set(e.w), e.dt))
@@ -110,3 +110,18 @@ def test_numeric_step_is_the_expression_and_has_mean_identity():
 def test_bad_m_raises_input_error(m):
     with pytest.raises(InputError):
         noise_flow_expansion(m)
+
+
+@pytest.mark.parametrize("m", [1, 2, 3])
+def test_math_backend_is_the_numpy_backend_to_the_last_bit(m):
+    """The scalar (numba-ready) step rounds exactly as the vectorised one: same code, same order."""
+    e = noise_flow_expansion(m)
+    k = len(e.w)
+    rng = np.random.default_rng(m)
+    w = rng.standard_normal((k, 50)) * 0.3
+    x, y = rng.choice([-1.0, 1.0], (k, 50)), rng.choice([-1.0, 1.0], (k, 50))
+    vectorised = e.numeric("numpy")(*w, *x, *y, 0.07)
+    scalar = e.numeric("math")
+    for p in range(50):
+        got = scalar(*w[:, p], *x[:, p], *y[:, p], 0.07)
+        assert all(g == v[p] for g, v in zip(got, vectorised))

@@ -14,7 +14,7 @@ import scipy.stats
 from covsde.derive import InputError, derive_sde
 from covsde.solvers.sde.driver import simulate_sde
 from covsde.solvers.sde.mean_ode import solve_mean_ode
-from covsde.solvers.sde.schemes import SCHEMES
+from covsde.solvers.sde.schemes import get_scheme
 from covsde.solvers.sde.symmetric_noise import covariance_noise, project_psd, psd_factor
 
 KS_ALPHA = 0.001
@@ -100,7 +100,7 @@ def test_euler_weak_order_one_and_strong_order_half_on_linear_gbm(linear):
     dts = np.array([T_STRONG * c / n_fine for c in coarsen])
     strong, weak, weak_se = [], [], []
     for c, h in zip(coarsen, dts):
-        V = run_scheme(SCHEMES["euler"], linear, np.ones((1, 1)), dG, c)[:, 0, 0]
+        V = run_scheme(get_scheme("euler"), linear, np.ones((1, 1)), dG, c)[:, 0, 0]
         strong.append(np.mean(np.abs(V - V_exact)))
         D = V_exact**2 - V**2
         dW = dG[:, :, 0, 0].reshape(n_fine // c, c, paths).sum(axis=1)
@@ -110,8 +110,8 @@ def test_euler_weak_order_one_and_strong_order_half_on_linear_gbm(linear):
         weak.append(np.mean(estimate))
         weak_se.append(np.std(estimate) / np.sqrt(paths))
     assert np.all(np.array(weak) > 5 * np.array(weak_se))      # the bias is resolved
-    assert abs(slope(dts, strong) - SCHEMES["euler"].strong_order) < 0.1
-    assert abs(slope(dts, weak) - SCHEMES["euler"].weak_order) < 0.15
+    assert abs(slope(dts, strong) - get_scheme("euler").strong_order) < 0.1
+    assert abs(slope(dts, weak) - get_scheme("euler").weak_order) < 0.15
 
 
 def test_lie_scheme_is_exact_for_linear_activation_m1(linear):
@@ -120,7 +120,7 @@ def test_lie_scheme_is_exact_for_linear_activation_m1(linear):
     dG = rng.standard_normal((16, 1000, 1, 1)) * np.sqrt(T_STRONG / 16)
     V_exact = 0.7 * np.exp(np.sqrt(2.0) * dG.sum(axis=0)[:, 0, 0] - T_STRONG)
     for c in (1, 4, 16):
-        V = run_scheme(SCHEMES["lie"], linear, 0.7 * np.ones((1, 1)), dG, c)[:, 0, 0]
+        V = run_scheme(get_scheme("lie"), linear, 0.7 * np.ones((1, 1)), dG, c)[:, 0, 0]
         np.testing.assert_allclose(V, V_exact, rtol=1e-12)
 
 
@@ -153,11 +153,11 @@ def test_lie_scheme_strong_order_one_on_tanh_norm_sde(tanh):
     errors = {"lie": [], "euler": []}
     for name in errors:
         for c in coarsen:
-            V = run_scheme(SCHEMES[name], tanh, V0 * np.ones((1, 1)), coarse, c)[:, 0, 0]
+            V = run_scheme(get_scheme(name), tanh, V0 * np.ones((1, 1)), coarse, c)[:, 0, 0]
             errors[name].append(np.mean(np.abs(V - V_exact)))
     assert abs(slope(dts, errors["lie"]) - 1.0) < 0.2      # m = 1: commutative noise, order 1
     # measured 0.62: the drift adds an O(h) part that is not negligible at h = 1/16
-    assert abs(slope(dts, errors["euler"]) - SCHEMES["euler"].strong_order) < 0.2
+    assert abs(slope(dts, errors["euler"]) - get_scheme("euler").strong_order) < 0.2
     assert errors["lie"][-1] < errors["euler"][-1]
 
 
@@ -307,3 +307,42 @@ def test_mean_ode_bad_input(tanh):
         solve_mean_ode(tanh, [[1.0, 2.0], [2.0, 1.0]], 1.0)
     with pytest.raises(InputError):
         solve_mean_ode(tanh, np.eye(2), 0.0)
+
+
+def test_counts_and_times_are_checked_alike_by_every_solver(tanh):
+    """One validation (covsde.solvers.input_validation) for the SDE, scalar, Richardson and
+    finite-network solvers: an integral float counts as an integer, 2.5, True or "3" do not."""
+    from covsde.solvers import richardson_expectation, simulate_mlp, simulate_norm
+    from covsde.solvers.input_validation import count, positive_time
+    assert count(1e3, "paths") == 1000 and count(np.int64(3), "steps") == 3 and count(0, "depth", 0) == 0
+    for bad in (2.5, True, "3", 0, float("nan")):
+        with pytest.raises(InputError, match="paths must be a positive integer"):
+            count(bad, "paths")
+    for bad in (0.0, -1.0, float("inf"), float("nan"), "soon"):
+        with pytest.raises(InputError, match="T must be a positive time"):
+            positive_time(bad)
+    same = simulate_sde(tanh, np.eye(2), 0.5, steps=4.0, paths=20.0, seed=1).V
+    assert np.array_equal(same, simulate_sde(tanh, np.eye(2), 0.5, steps=4, paths=20, seed=1).V)
+    calls = [lambda: simulate_norm(tanh, 1.0, 1.0, steps=2.5, paths=10),
+             lambda: richardson_expectation(tanh, np.eye(2), 1.0, lambda V: V[:, 0, 0], steps=[2], paths=2.5),
+             lambda: simulate_mlp("tanh", V0=np.eye(2), width=2.5, depth=2, networks=3),
+             lambda: solve_mean_ode(tanh, np.eye(2), "soon")]
+    for call in calls:
+        with pytest.raises(InputError):
+            call()
+
+
+def test_correlation_is_v12_over_the_root_of_v11_v22():
+    """rho^{ab} = V^{ab}/sqrt(V^{aa} V^{bb}): exactly 1 on the diagonal, in [−1, 1] for PSD V,
+    the closed form for a 2×2 matrix, and nan (no warning) where a variance is 0."""
+    from covsde.solvers import correlation
+    rng = np.random.default_rng(2)
+    G = rng.standard_normal((500, 3, 4))
+    V = G @ np.swapaxes(G, -1, -2)
+    rho = correlation(V)
+    assert np.array_equal(np.diagonal(rho, axis1=-2, axis2=-1), np.ones((500, 3)))
+    assert np.all(np.abs(rho) <= 1.0) and np.array_equal(rho, np.swapaxes(rho, -1, -2))
+    assert correlation(np.array([[4.0, 3.0], [3.0, 9.0]]))[0, 1] == 0.5
+    with np.errstate(all="raise"):
+        singular = correlation(np.array([[0.0, 0.0], [0.0, 1.0]]))
+    assert np.isnan(singular[0, 1]) and singular[1, 1] == 1.0

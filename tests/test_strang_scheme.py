@@ -1,4 +1,4 @@
-"""The weak order 2 scheme ``strang`` (covsde.solvers.sde.schemes.StrangSplitting).
+"""The weak order 2 scheme ``strang`` (covsde.solvers.sde.schemes.strang.StrangSplitting).
 
 - Global weak order 2, measured without Monte Carlo noise for m = 1 with an affine drift
   b(v) = α − βv: the scheme's E V_N and E V_N² follow exactly from E N_Δ, E N_Δ² (the code's
@@ -19,7 +19,8 @@ import scipy.linalg
 
 from covsde.derive import InputError, derive_sde
 from covsde.solvers import richardson_expectation, simulate_sde
-from covsde.solvers.sde.schemes import get_scheme, midpoint_drift_step
+from covsde.solvers.sde.schemes import get_scheme
+from covsde.solvers.sde.schemes.strang import midpoint_drift_step
 from covsde.solvers.sde.weak_noise_flow import flow_increment
 
 

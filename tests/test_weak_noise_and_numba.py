@@ -14,7 +14,7 @@ import scipy.special
 import scipy.stats
 
 from covsde.derive import InputError, derive_sde
-from covsde.solvers.sde import compiled_euler
+from covsde.solvers.sde.compiled import generated_drift
 from covsde.solvers.sde.driver import simulate_sde
 
 KS_ALPHA = 0.001
@@ -139,6 +139,42 @@ def test_numba_backend_bad_input(tanh, monkeypatch):
     for kwargs, V0 in ((dict(scheme="lie"), V0_2), ({}, np.eye(3))):
         with pytest.raises(InputError):
             simulate_sde(tanh, V0, 1.0, steps=10, paths=10, backend="numba", **kwargs)
-    monkeypatch.setattr(compiled_euler, "numba_available", lambda: False)
+    monkeypatch.setattr(generated_drift, "numba_available", lambda: False)
     with pytest.raises(InputError, match="pip install numba"):
         simulate_sde(tanh, V0_2, 1.0, steps=10, paths=10, backend="numba")
+
+
+@pytest.mark.parametrize("activation, params", [
+    ("tanh", {}), ("sinh", {}), ("gelu", {}), ("swish", {}), ("x + x**2/3 - x**3/5", {}),
+    ("relu", dict(c_plus=0, c_minus=-1)), ("relu", dict(c_plus=0.3, c_minus=-0.7)),
+])
+def test_compiled_drift_is_the_numpy_drift_to_the_last_bit(activation, params):
+    """``sde.compiled_drift()`` hands the kernels b(A, B, R) as pure-Python math code that rounds
+    exactly as the NumPy drift b(V)^{ab} = b(V^aa, V^bb, V^ab) (SPEC §1) on random PSD states (the
+    ReLU-like NumPy drift is written as nu(rho) sqrt(V^aa V^bb), another rounding of the same
+    number: there to 1e-13); its key names the drift (equal drifts, equal keys); b(a, a, a)
+    vanishes on the diagonal exactly for the ReLU-like family (nu(1) = 0)."""
+    sde = derive_sde(activation, **params)
+    key, pairwise, vanishes_on_diagonal = sde.compiled_drift()
+    rng = np.random.default_rng(0)
+    G = rng.standard_normal((200, 2, 3))
+    V = G @ np.swapaxes(G, -1, -2) / 3
+    b = sde.drift(V)
+    same_formula = activation != "relu"
+    for p in range(len(V)):
+        for i, j in ((0, 0), (0, 1), (1, 1)):
+            value = pairwise(V[p, i, i], V[p, j, j], V[p, i, j])
+            assert value == b[p, i, j] if same_formula else abs(value - b[p, i, j]) <= 1e-13 * abs(V[p]).max()
+    assert key == derive_sde(activation, **params).compiled_drift()[0]
+    assert key != derive_sde("sin").compiled_drift()[0]
+    assert vanishes_on_diagonal == (activation == "relu")
+    if vanishes_on_diagonal:
+        assert all(pairwise(a, a, a) == 0.0 for a in (0.3, 1.0, 7.5))
+    else:
+        assert pairwise(1.5, 1.5, 1.5) != 0.0
+
+
+def test_compiled_drift_refuses_free_parameters():
+    from covsde.derive import ActivationError
+    with pytest.raises(ActivationError, match="free parameters"):
+        derive_sde("x + alpha*x**2").compiled_drift()

@@ -24,6 +24,8 @@ import numpy as np
 
 from covsde.derive.errors import InputError
 
+from covsde.solvers.input_validation import count
+from covsde.solvers.random_streams import generators, spawn_streams, stacked_normals
 from covsde.solvers.networks import network_sampling as ns
 
 
@@ -96,23 +98,23 @@ def simulate_deep_linear(X=None, *, K=None, width, depth, outputs=1, networks, s
     DeepLinearSamples
         ``.outputs`` (networks, m, D), ``.V`` (networks, m, m).
     """
-    width = ns.check_count(width, "width", 1)
-    depth = ns.check_count(depth, "depth", 0)
-    outputs = ns.check_count(outputs, "outputs", 1)
-    networks = ns.check_count(networks, "networks", 1)
+    width = count(width, "width", 1)
+    depth = count(depth, "depth", 0)
+    outputs = count(outputs, "outputs", 1)
+    networks = count(networks, "networks", 1)
     if method not in ("chain", "weights"):
         raise InputError(f"method must be 'chain' or 'weights', got {method!r}")
     gram, rows = ns.input_gram(X, K, V0_name="K")
-    root, children = ns.network_streams(seed, networks)
+    root, children = spawn_streams(seed, networks)
 
     m = gram.shape[0]
     per_network = 3 * width * m if method == "chain" else width * max(width, rows.shape[1]) + 3 * width * m
     chunk = ns.default_chunk(networks, per_network) if chunk is None else \
-        ns.check_count(chunk, "chunk", 1)
+        count(chunk, "chunk", 1)
     F = np.empty((networks, m, outputs))
     V = np.empty((networks, m, m))
     for part in ns.chunks(networks, chunk):
-        gens = ns.generators(children[part])
+        gens = generators(children[part])
         if method == "chain":
             V[part], F[part] = _chain(gens, gram, width, depth, outputs)
         else:
@@ -125,15 +127,15 @@ def _chain(gens, gram, N, depth, outputs):
     k, m = len(gens), gram.shape[0]
     V = np.broadcast_to(gram, (k, m, m))
     for _ in range(depth + 1):                                    # h_0 .. h_L
-        V = ns.gram(ns.rows_with_covariance(ns.standard_normals(gens, (N, m)), V), 1.0 / N)
-    F_rows = ns.rows_with_covariance(ns.standard_normals(gens, (outputs, m)), V)   # (k, D, m)
+        V = ns.gram(ns.rows_with_covariance(stacked_normals(gens, (N, m)), V), 1.0 / N)
+    F_rows = ns.rows_with_covariance(stacked_normals(gens, (outputs, m)), V)   # (k, D, m)
     return V, np.swapaxes(F_rows, -1, -2)
 
 
 def _weights(gens, rows, N, depth, outputs):
     n0 = rows.shape[1]
-    h = ns.standard_normals(gens, (N, n0)) @ rows.T / np.sqrt(n0)                 # h_0: (k, N, m)
+    h = stacked_normals(gens, (N, n0)) @ rows.T / np.sqrt(n0)                 # h_0: (k, N, m)
     for _ in range(depth):
-        h = ns.standard_normals(gens, (N, N)) @ h / np.sqrt(N)
-    F_rows = ns.standard_normals(gens, (outputs, N)) @ h / np.sqrt(N)              # (k, D, m)
+        h = stacked_normals(gens, (N, N)) @ h / np.sqrt(N)
+    F_rows = stacked_normals(gens, (outputs, N)) @ h / np.sqrt(N)              # (k, D, m)
     return ns.gram(h, 1.0 / N), np.swapaxes(F_rows, -1, -2)

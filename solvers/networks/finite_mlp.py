@@ -24,6 +24,8 @@ from numpy.polynomial.hermite_e import hermegauss
 from covsde.derive.activation import Activation, as_activation
 from covsde.derive.errors import InputError
 
+from covsde.solvers.input_validation import count
+from covsde.solvers.random_streams import generators, spawn_streams, stacked_normals
 from covsde.solvers.networks import network_sampling as ns
 
 #: Gauss–Hermite nodes used for the normalising constant E[phi_s(w)^2].
@@ -149,9 +151,9 @@ def simulate_mlp(activation, X=None, *, V0=None, width, depth, networks, seed=No
         ``.V`` of shape (networks, len(layers), m, m).
     """
     act = as_activation(activation)
-    width = ns.check_count(width, "width", 1)
-    depth = ns.check_count(depth, "depth", 0)
-    networks = ns.check_count(networks, "networks", 1)
+    width = count(width, "width", 1)
+    depth = count(depth, "depth", 0)
+    networks = count(networks, "networks", 1)
     _check_convention(convention)
     if method not in ("chain", "weights"):
         raise InputError(f"method must be 'chain' or 'weights', got {method!r}")
@@ -162,7 +164,7 @@ def simulate_mlp(activation, X=None, *, V0=None, width, depth, networks, seed=No
     recorded = ns.select_layers(layers, depth)
     phi_s = act.shaped_function(width, a, exponent)
     c = normalising_constant(act, width, a=a, exponent=exponent, convention=convention)
-    root, children = ns.network_streams(seed, networks)
+    root, children = spawn_streams(seed, networks)
 
     m = gram.shape[0]
     if method == "chain":
@@ -170,10 +172,10 @@ def simulate_mlp(activation, X=None, *, V0=None, width, depth, networks, seed=No
     else:
         per_network = width * max(width, rows.shape[1]) + 4 * width * m
     chunk = ns.default_chunk(networks, per_network) if chunk is None else \
-        ns.check_count(chunk, "chunk", 1)
+        count(chunk, "chunk", 1)
     V = np.empty((networks, recorded.size, m, m))
     for part in ns.chunks(networks, chunk):
-        gens = ns.generators(children[part])
+        gens = generators(children[part])
         with np.errstate(over="ignore", invalid="ignore"):
             if method == "chain":
                 sequence = _chain(gens, gram, phi_s, c, width, depth)
@@ -194,7 +196,7 @@ def _chain(gens, gram, phi_s, c, n, depth):
     # Normals are drawn a block of layers at a time per network (the stream order is the same).
     block = int(max(1, min(depth, ns.CHUNK_DOUBLES // (k * n * m))))
     for start in range(0, depth, block):
-        G = ns.standard_normals(gens, (min(block, depth - start), n, m))
+        G = stacked_normals(gens, (min(block, depth - start), n, m))
         for j in range(G.shape[1]):
             Z = ns.rows_with_covariance(G[:, j], V)
             V = ns.gram(phi_s(Z), c / n)
@@ -210,12 +212,12 @@ def _weights(gens, rows, phi_s, c, n, depth):
     sequence = [np.broadcast_to((V0 + V0.T) / 2, (k, m, m)).copy()]
     if depth == 0:
         return sequence
-    h = ns.standard_normals(gens, (n, n0)) @ rows.T / np.sqrt(n0)       # h_1: (k, n, m)
+    h = stacked_normals(gens, (n, n0)) @ rows.T / np.sqrt(n0)       # h_1: (k, n, m)
     for layer in range(1, depth + 1):
         P = phi_s(h)
         sequence.append(ns.gram(P, c / n))                             # V_layer
         if layer < depth:
-            h = np.sqrt(c / n) * (ns.standard_normals(gens, (n, n)) @ P)
+            h = np.sqrt(c / n) * (stacked_normals(gens, (n, n)) @ P)
     return sequence
 
 

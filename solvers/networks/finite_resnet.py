@@ -18,6 +18,8 @@ import numpy as np
 from covsde.derive.activation import Activation, as_activation
 from covsde.derive.errors import InputError
 
+from covsde.solvers.input_validation import count
+from covsde.solvers.random_streams import generators, spawn_streams, stacked_normals
 from covsde.solvers.networks import network_sampling as ns
 
 
@@ -119,24 +121,24 @@ def simulate_resnet(activation, X=None, *, Q0=None, width, depth, alpha=None, ne
         ``.q`` of shape (networks, len(layers), m, m).
     """
     act = as_activation(activation)
-    width = ns.check_count(width, "width", 1)
-    depth = ns.check_count(depth, "depth", 0)
-    networks = ns.check_count(networks, "networks", 1)
+    width = count(width, "width", 1)
+    depth = count(depth, "depth", 0)
+    networks = count(networks, "networks", 1)
     if method not in ("chain", "weights"):
         raise InputError(f"method must be 'chain' or 'weights', got {method!r}")
     gram, rows = ns.input_gram(X, Q0, V0_name="Q0")
     scales = branch_scales(alpha, depth)
     recorded = ns.select_layers(layers, depth)
     phi = plain_activation(act)
-    root, children = ns.network_streams(seed, networks)
+    root, children = spawn_streams(seed, networks)
 
     m = gram.shape[0]
     per_network = 4 * width * m if method == "chain" else width * max(width, rows.shape[1]) + 4 * width * m
     chunk = ns.default_chunk(networks, per_network) if chunk is None else \
-        ns.check_count(chunk, "chunk", 1)
+        count(chunk, "chunk", 1)
     q = np.empty((networks, recorded.size, m, m))
     for part in ns.chunks(networks, chunk):
-        gens = ns.generators(children[part])
+        gens = generators(children[part])
         with np.errstate(over="ignore", invalid="ignore"):
             sequence = _resnet_kernels(gens, gram, rows, phi, scales, width, method)
         for position, layer in enumerate(recorded):
@@ -149,17 +151,17 @@ def _resnet_kernels(gens, gram, rows, phi, scales, n, method):
     """q_0..q_L for len(gens) networks: list of (k, m, m)."""
     k, m = len(gens), gram.shape[0]
     if method == "chain":
-        Y = ns.rows_with_covariance(ns.standard_normals(gens, (n, m)), np.broadcast_to(gram, (k, m, m)))
+        Y = ns.rows_with_covariance(stacked_normals(gens, (n, m)), np.broadcast_to(gram, (k, m, m)))
     else:
         n0 = rows.shape[1]
-        Y = ns.standard_normals(gens, (n, n0)) @ rows.T / np.sqrt(n0)
+        Y = stacked_normals(gens, (n, n0)) @ rows.T / np.sqrt(n0)
     sequence = [ns.gram(Y, 1.0 / n)]
     for scale in scales:
         P = phi(Y)
         if method == "chain":
-            increment = ns.rows_with_covariance(ns.standard_normals(gens, (n, m)), ns.gram(P, 1.0 / n))
+            increment = ns.rows_with_covariance(stacked_normals(gens, (n, m)), ns.gram(P, 1.0 / n))
         else:
-            increment = ns.standard_normals(gens, (n, n)) @ P / np.sqrt(n)
+            increment = stacked_normals(gens, (n, n)) @ P / np.sqrt(n)
         Y = Y + scale * increment
         sequence.append(ns.gram(Y, 1.0 / n))
     return sequence

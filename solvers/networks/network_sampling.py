@@ -1,44 +1,29 @@
-"""What the finite-network simulators share: inputs, random streams per network, Gaussian rows.
+"""What the finite-network simulators share: inputs, chunks of networks, Gaussian rows.
 
-Every finite network in :mod:`covsde.solvers.networks.finite_mlp`, :mod:`covsde.solvers.networks.finite_resnet` and
-:mod:`covsde.solvers.networks.finite_linear` is simulated from
+Every finite network in :mod:`covsde.solvers.networks.finite_mlp`,
+:mod:`covsde.solvers.networks.finite_resnet` and :mod:`covsde.solvers.networks.finite_linear` is
+simulated from
 
 * an input Gram matrix ``K = X X^T / n0`` (or a given symmetric PSD ``V0``),
-* its own random stream: network ``i`` draws from ``SeedSequence(seed).spawn(networks)[i]``,
-  always in the same order (layer by layer), so the numbers do not depend on how the
-  networks are grouped into chunks for memory,
+* its own random stream (:mod:`covsde.solvers.random_streams`): network ``i`` draws from
+  ``SeedSequence(seed).spawn(networks)[i]``, always in the same order (layer by layer), so the
+  numbers do not depend on how the networks are grouped into chunks for memory,
 * Gaussian rows with a given covariance, ``Z = G R^T`` with ``R R^T = V`` (eigen-root, so a
   singular PSD ``V`` is fine).
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from covsde.derive.errors import InputError
 
-from covsde.solvers.input_validation import seed_sequence, symmetric_psd
+from covsde.solvers.input_validation import symmetric_psd
 
 #: Doubles held at once by one chunk of networks (about 64 MB); sets the default chunk size.
 CHUNK_DOUBLES = 2 ** 23
 
 
 # --------------------------------------------------------------------------- arguments
-def check_count(value, name: str, minimum: int) -> int:
-    """An integer argument >= minimum, or InputError."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise InputError(f"{name} must be an integer >= {minimum}, got {value}")
-    return int(value)
-
-
-def check_symmetric_psd(V, name: str = "V0") -> np.ndarray:
-    """V as a float64 (m, m) symmetric positive semi-definite matrix, or InputError."""
-    return symmetric_psd(V, name)
-
-
 def input_gram(X, V0, *, V0_name: str = "V0"):
     """The input Gram matrix and the input rows used by the literal-weights method.
 
@@ -69,7 +54,7 @@ def input_gram(X, V0, *, V0_name: str = "V0"):
             raise InputError("X has non-finite entries; give finite inputs")
         gram = X @ X.T / X.shape[1]
         return (gram + gram.T) / 2, X
-    gram = check_symmetric_psd(V0, V0_name)
+    gram = symmetric_psd(V0, V0_name)
     m = gram.shape[0]
     return gram, np.sqrt(m) * psd_root(gram)
 
@@ -86,23 +71,7 @@ def select_layers(layers, depth: int) -> np.ndarray:
     return np.where(chosen < 0, chosen + depth + 1, chosen).astype(int)
 
 
-# --------------------------------------------------------------------------- random streams
-def root_seed_sequence(seed) -> np.random.SeedSequence:
-    """A SeedSequence from an int, a SeedSequence, a Generator (draws from it) or None."""
-    return seed_sequence(seed)
-
-
-def network_streams(seed, networks: int):
-    """(root SeedSequence, list of per-network SeedSequences): network i always uses child i."""
-    root = root_seed_sequence(seed)
-    return root, root.spawn(networks)
-
-
-def generators(children) -> list:
-    """One numpy Generator (PCG64) per child SeedSequence."""
-    return [np.random.Generator(np.random.PCG64(child)) for child in children]
-
-
+# --------------------------------------------------------------------------- chunks
 def chunks(networks: int, chunk: int):
     """Consecutive slices of at most ``chunk`` networks."""
     for start in range(0, networks, chunk):
@@ -112,14 +81,6 @@ def chunks(networks: int, chunk: int):
 def default_chunk(networks: int, doubles_per_network: int) -> int:
     """Networks per chunk so that one chunk holds about CHUNK_DOUBLES doubles."""
     return int(max(1, min(networks, CHUNK_DOUBLES // max(1, doubles_per_network))))
-
-
-def standard_normals(gens, shape) -> np.ndarray:
-    """Stacked draws, one per generator: (len(gens), *shape)."""
-    out = np.empty((len(gens),) + tuple(shape))
-    for g, slot in zip(gens, out):
-        g.standard_normal(out=slot)
-    return out
 
 
 # --------------------------------------------------------------------------- Gaussian rows

@@ -13,6 +13,8 @@ import numpy as np
 
 from covsde.derive.errors import InputError
 
+from covsde.solvers.covariance_quantities import correlation
+
 QUANTITIES = ("rho", "logV", "V")
 
 
@@ -108,9 +110,10 @@ def scalar_quantities(V: np.ndarray, quantities=("rho", "logV"), inputs=None) ->
     with np.errstate(divide="ignore", invalid="ignore"):
         for q in quantities:
             if q == "rho":
+                rho = correlation(V)
                 for x, a in enumerate(inputs):
                     for b in inputs[x + 1:]:
-                        out[f"rho^{a + 1}{b + 1}"] = V[:, a, b] / np.sqrt(diag[:, a] * diag[:, b])
+                        out[f"rho^{a + 1}{b + 1}"] = rho[:, a, b]
             elif q == "logV":
                 for a in inputs:
                     out[f"log V^{a + 1}{a + 1}"] = np.log(diag[:, a])

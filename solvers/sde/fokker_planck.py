@@ -35,6 +35,8 @@ import scipy.sparse.linalg as spla
 
 from covsde.derive.errors import InputError
 
+from covsde.solvers.input_validation import count, positive_time
+
 X_MAX = 30.0
 
 
@@ -119,13 +121,10 @@ def correlation_density(sde, rho0, T, *, grid=4000, time_steps=2000, save_at=Non
     -------
     CorrelationDensity (``.cdf(r)``, ``.density``, ``.mass``; mass conserved to ~1e−13).
     """
-    if not np.isfinite(T) or T <= 0:
-        raise InputError(f"T must be a positive time, got {T}")
+    T = positive_time(T)
     if not -1.0 < rho0 < 1.0:
         raise InputError(f"rho0 must lie in the open interval (-1, 1), got {rho0}")
-    if int(grid) != grid or grid < 10 or int(time_steps) != time_steps or time_steps < 2:
-        raise InputError("grid must be an integer ≥ 10 and time_steps an integer ≥ 2")
-    grid, time_steps = int(grid), int(time_steps)
+    grid, time_steps = count(grid, "grid", 10), count(time_steps, "time_steps", 2)
     x0 = float(np.arctanh(rho0))
     x_lo, x_hi = _domain(sde, x0, T)
     edges = np.linspace(x_lo, x_hi, grid + 1)

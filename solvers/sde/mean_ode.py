@@ -14,7 +14,7 @@ from scipy.integrate import solve_ivp
 
 from covsde.derive.errors import InputError
 
-from covsde.solvers.sde.driver import validate_covariance
+from covsde.solvers.input_validation import covariance_per_path, positive_time
 
 
 @dataclass
@@ -53,9 +53,8 @@ def solve_mean_ode(sde, V0, T, *, rtol=1e-9, atol=1e-12, save_at=None, method="D
     MeanODEResult.  If the solution blows up before T (finite-time explosion of the ODE, e.g.
     dV/dt = k V(V − 1) with k > 0, V0 > 1), ``success`` is False and the message says so.
     """
-    V0 = validate_covariance(V0, 1)[0]
-    if not np.isfinite(T) or T <= 0:
-        raise InputError(f"T must be a positive time, got {T}")
+    V0 = covariance_per_path(V0, 1)[0]
+    T = positive_time(T)
     if not (rtol > 0 and atol > 0):
         raise InputError("rtol and atol must be positive")
     m = V0.shape[0]

@@ -6,9 +6,10 @@ E f(Y^{dt}_T) = E f(V_T) + C dt + O(dt²), so the extrapolation
     R(dt) = 2 E f(Y^{dt/2}_T) - E f(Y^{dt}_T) = E f(V_T) + O(dt²)
 
 has weak order 2 (Talay & Tubaro 1990, Stoch. Anal. Appl. 8:483). Here the covariance SDE of
-SPEC §1 is stepped with the Euler scheme of :mod:`covsde.solvers.sde.schemes` (exact symmetric noise
-L S Lᵀ) at every step count needed, all driven by ONE Brownian path per sample: the noise of a
-coarse step is the sum of the fine steps' noise inside it. The coupling does not change any
+SPEC §1 is stepped with the Euler scheme of :mod:`covsde.solvers.sde.schemes.euler` (exact symmetric
+noise L S Lᵀ) at every step count needed, all driven by ONE Brownian path per sample: the noise of
+a coarse step is the sum of the fine steps' noise inside it
+(:class:`covsde.solvers.random_streams.CoupledNormals`). The coupling does not change any
 expectation but makes the coarse and fine estimates nearly equal path by path, so R(dt) costs
 about the variance of a plain Euler estimate instead of 5 times it (4 Var_fine + Var_coarse
 for independent runs), and the change between successive step counts is measured precisely.
@@ -21,7 +22,8 @@ import numpy as np
 
 from covsde.derive.errors import InputError
 
-from covsde.solvers.sde.driver import BLOCK, as_seed_sequence, validate_covariance
+from covsde.solvers.input_validation import count, covariance_per_path, positive_time
+from covsde.solvers.random_streams import BLOCK, CoupledNormals, path_chunks, paths_per_chunk
 from covsde.solvers.sde.schemes import get_scheme
 from covsde.solvers.sde.symmetric_noise import psd_factor
 
@@ -131,12 +133,7 @@ def richardson_expectation(sde, V0, T, f, *, steps, paths, seed=None, chunk=None
     InputError
         For invalid arguments, or when a path explodes before T (E f(V_T) is then not defined).
     """
-    try:
-        T = float(T)
-    except (TypeError, ValueError):
-        raise InputError(f"T must be a positive time, got {T!r}") from None
-    if not (np.isfinite(T) and T > 0):
-        raise InputError(f"T must be a positive time, got {T}")
+    T = positive_time(T)
     base = np.atleast_1d(np.asarray(steps))
     if base.ndim != 1 or base.size == 0 or not np.issubdtype(base.dtype, np.integer) or np.any(base < 1):
         raise InputError(f"steps must be a positive integer or a list of them, got {steps!r}")
@@ -146,30 +143,22 @@ def richardson_expectation(sde, V0, T, f, *, steps, paths, seed=None, chunk=None
     if np.any(finest % levels):
         raise InputError(f"every step count must divide the finest grid {finest}; use step counts "
                          "that double, e.g. steps=[4, 8, 16]")
-    if isinstance(paths, bool) or int(paths) != paths or paths < 1:
-        raise InputError(f"paths must be a positive integer, got {paths!r}")
-    paths = int(paths)
-    V0 = validate_covariance(V0, paths)
-    chunk = 4 * BLOCK if chunk is None else int(chunk)
-    if chunk < 1:
-        raise InputError(f"chunk must be a positive number of paths, got {chunk}")
-    chunk = -(-chunk // BLOCK) * BLOCK
+    paths = count(paths, "paths")
+    V0 = covariance_per_path(V0, paths)
+    chunk = paths_per_chunk(chunk, 4 * BLOCK)
     scheme = get_scheme("euler")
     m = V0.shape[-1]
     k = scheme.normal_count(m)
-    seq = as_seed_sequence(seed)
-    streams = seq.spawn(-(-paths // BLOCK))
+    seq, chunks = path_chunks(seed, paths, chunk)
     position = {int(level): i for i, level in enumerate(levels)}
 
     euler = richardson = change = deviation = euler_deviation = None
     exploded = 0
-    for start in range(0, paths, chunk):
-        stop = min(start + chunk, paths)
-        first_block = start // BLOCK
-        gens = [np.random.Generator(np.random.PCG64(s))
-                for s in streams[first_block:first_block + -(-(stop - start) // BLOCK)]]
+    for part in chunks:
+        start, stop = part.start, part.stop
+        normals = CoupledNormals(part.draws(), k, levels, finest)
         finals, bad = _euler_levels(scheme, sde, V0[start:stop] if V0.shape[0] > 1 else V0,
-                                    stop - start, T, levels, finest, k, gens, explosion_threshold)
+                                    stop - start, T, levels, normals, explosion_threshold)
         exploded += int(np.count_nonzero(bad))
         values = np.stack([_evaluate(f, V, stop - start) for V in finals])          # (levels, P, q...)
         extrapolated = np.stack([2 * values[position[2 * n]] - values[position[n]] for n in base])
@@ -207,37 +196,20 @@ def richardson_expectation(sde, V0, T, f, *, steps, paths, seed=None, chunk=None
                               T=T, paths=paths, seed=seq.entropy)
 
 
-def _euler_levels(scheme, sde, V0, P, T, levels, finest, k, gens, threshold):
-    """Euler at every step count in ``levels`` on shared Brownian paths; returns (finals, exploded).
+def _euler_levels(scheme, sde, V0, P, T, levels, normals, threshold):
+    """Euler at every step count in ``levels`` on shared Brownian paths (``normals``: the
+    CoupledNormals of these levels); returns (finals, exploded).
 
     An Euler step can leave the PSD cone by O(dt) near singular V; the final states are projected
     back (eigenvalue clipping), so that f sees covariance matrices.
     """
     m = V0.shape[-1]
     states = [np.array(np.broadcast_to(V0, (P, m, m))) for _ in levels]
-    noise = [np.zeros((k, P)) if finest // int(level) > 1 else None for level in levels]
-    z = np.empty((k, P))
     bad = np.zeros(P, dtype=bool)
-    blocks = [slice(i * BLOCK, min((i + 1) * BLOCK, P)) for i in range(len(gens))]
     with np.errstate(invalid="ignore", over="ignore"):
-        for j in range(1, finest + 1):
-            for gen, sl in zip(gens, blocks):
-                for row in range(k):
-                    gen.standard_normal(out=z[row, sl])
-            for i, level in enumerate(levels):
-                ratio = finest // int(level)
-                if ratio == 1:
-                    step_normals = z
-                else:
-                    noise[i] += z
-                    if j % ratio:
-                        continue
-                    # the coarse step's normals: the sum of `ratio` fine N(0, 1)s, rescaled to N(0, 1)
-                    step_normals = noise[i]
-                    step_normals *= 1.0 / np.sqrt(ratio)
-                states[i], _ = scheme.step(states[i], sde.drift, T / level, step_normals)
-                if ratio > 1:
-                    noise[i][:] = 0.0
+        for ready in normals:
+            for i, step_normals in ready:
+                states[i], _ = scheme.step(states[i], sde.drift, T / levels[i], step_normals)
                 crossed = ~(np.trace(states[i], axis1=1, axis2=2) <= threshold)
                 if crossed.any():
                     bad |= crossed

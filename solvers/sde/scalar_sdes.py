@@ -5,8 +5,8 @@ normalized convention, b(V) = k V(V − 1) (Li, Nica, Roy 2022; SPEC §1 "The no
 Correlation SDE (ReLU-like): dρ = μ(ρ) dt + (1 − ρ²) dW, μ(ρ) = ν(ρ) − ρ(1 − ρ²)/2 =
 ``sde.correlation_drift`` (SPEC §1, by Itô's formula on ρ = V^{12}/sqrt(V^{11}V^{22})).
 
-Random streams are organised as in :mod:`covsde.solvers.sde.driver`: one stream per block of
-``BLOCK`` paths, so a seed gives the same numbers whatever the chunking.
+Random streams are organised as for every solver (:mod:`covsde.solvers.random_streams`): one
+stream per block of ``BLOCK`` paths, so a seed gives the same numbers whatever the chunking.
 """
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ import numpy as np
 
 from covsde.derive.errors import InputError
 
-from covsde.solvers.sde.driver import BLOCK, _validate_run, as_seed_sequence
+from covsde.solvers.input_validation import count, positive_time
+from covsde.solvers.random_streams import BLOCK, path_chunks
 
 #: Paths stepped together (a multiple of BLOCK).
 CHUNK = 16 * BLOCK
@@ -57,23 +58,6 @@ class CorrelationResult:
     message: str = ""
 
 
-def _block_normals(gens, slices, z):
-    for gen, sl in zip(gens, slices):
-        gen.standard_normal(out=z[sl])
-
-
-def _chunks(seq, paths):
-    """(start, stop, generators, slices) per chunk; one generator per block of BLOCK paths."""
-    streams = seq.spawn(-(-paths // BLOCK))
-    per = CHUNK // BLOCK
-    for first in range(0, len(streams), per):
-        start = first * BLOCK
-        stop = min((first + per) * BLOCK, paths)
-        gens = [np.random.Generator(np.random.PCG64(s)) for s in streams[first:first + per]]
-        slices = [slice(i * BLOCK, min((i + 1) * BLOCK, stop - start)) for i in range(len(gens))]
-        yield start, stop, gens, slices
-
-
 def simulate_norm(sde, V0, T, *, steps, paths, seed=None, explosion_threshold=1e8,
                   scheme="log_euler") -> NormResult:
     """Simulate the one-input norm SDE dV = b(V) dt + sqrt(2) V dB (SPEC §1).
@@ -96,8 +80,7 @@ def simulate_norm(sde, V0, T, *, steps, paths, seed=None, explosion_threshold=1e
     -------
     NormResult with V (paths,), exploded (paths,), explosion_time (paths,; inf where none).
     """
-    _validate_run(T, steps, paths)
-    steps, paths, T = int(steps), int(paths), float(T)
+    T, steps, paths = positive_time(T), count(steps, "steps"), count(paths, "paths")
     try:
         V0 = float(V0)
     except (TypeError, ValueError):
@@ -108,15 +91,15 @@ def simulate_norm(sde, V0, T, *, steps, paths, seed=None, explosion_threshold=1e
         raise InputError(f"unknown scheme {scheme!r} for the norm SDE; choose 'log_euler' or 'euler'")
     if not explosion_threshold > V0:
         raise InputError(f"explosion_threshold must exceed V0 = {V0}, got {explosion_threshold}")
-    seq = as_seed_sequence(seed)
+    seq, chunks = path_chunks(seed, paths, CHUNK)
     dt = T / steps
     sq = np.sqrt(2.0 * dt)
     log_thr = np.log(explosion_threshold)
     V = np.empty(paths)
     exploded = np.zeros(paths, dtype=bool)
     explosion_time = np.full(paths, np.inf)
-    for start, stop, gens, slices in _chunks(seq, paths):
-        P = stop - start
+    for part in chunks:
+        start, stop, P, draws = part.start, part.stop, part.size, part.draws()
         z = np.empty(P)
         frozen = np.zeros(P)
         ex = np.zeros(P, dtype=bool)
@@ -124,7 +107,7 @@ def simulate_norm(sde, V0, T, *, steps, paths, seed=None, explosion_threshold=1e
         if scheme == "log_euler":
             Y = np.full(P, np.log(V0))
             for n in range(1, steps + 1):
-                _block_normals(gens, slices, z)
+                draws.normals(z)
                 v = np.exp(Y)
                 Y += (sde.norm_drift(v) / v - 1.0) * dt + sq * z
                 np.maximum(Y, LOG_FLOOR, out=Y)
@@ -140,7 +123,7 @@ def simulate_norm(sde, V0, T, *, steps, paths, seed=None, explosion_threshold=1e
         else:
             v = np.full(P, V0)
             for n in range(1, steps + 1):
-                _block_normals(gens, slices, z)
+                draws.normals(z)
                 v += sde.norm_drift(v) * dt + sq * v * z
                 np.maximum(v, 0.0, out=v)
                 crossed = ~(v <= explosion_threshold)
@@ -173,25 +156,24 @@ def simulate_correlation(sde, rho0, T, *, steps, paths, seed=None) -> Correlatio
     rho0 : initial correlation in [−1, 1].
     T, steps, paths, seed : as :func:`covsde.solvers.simulate_sde`.
     """
-    _validate_run(T, steps, paths)
-    steps, paths, T = int(steps), int(paths), float(T)
+    T, steps, paths = positive_time(T), count(steps, "steps"), count(paths, "paths")
     try:
         rho0 = float(rho0)
     except (TypeError, ValueError):
         raise InputError("rho0 must be a number in [-1, 1]") from None
     if not -1.0 <= rho0 <= 1.0:
         raise InputError(f"rho0 must lie in [-1, 1], got {rho0}")
-    seq = as_seed_sequence(seed)
+    seq, chunks = path_chunks(seed, paths, CHUNK)
     dt = T / steps
     sq = np.sqrt(dt)
     rho = np.empty(paths)
     clipped = 0
-    for start, stop, gens, slices in _chunks(seq, paths):
-        P = stop - start
+    for part in chunks:
+        start, stop, P, draws = part.start, part.stop, part.size, part.draws()
         z = np.empty(P)
         r = np.full(P, rho0)
         for _ in range(steps):
-            _block_normals(gens, slices, z)
+            draws.normals(z)
             r += sde.correlation_drift(r) * dt + (1.0 - r * r) * sq * z
             out = np.abs(r) > 1.0
             if out.any():

@@ -1,10 +1,11 @@
 """One weak order 2 step of the zero-drift covariance flow: V ← L N_Δ Lᵀ.
 
-N_Δ is the expansion of :mod:`covsde.derive.noise_flow_expansion` (SymPy-derived, lambdified), the flow
-started at the identity; by congruence (chol(L N Lᵀ) = L chol(N)) the flow from V = L Lᵀ is
-L N_Δ Lᵀ with the same Brownian increments, so one fixed expansion serves every state.  The first
-order of N_Δ is the GOE increment S of the Euler scheme, so on a shared Brownian path this step
-and Euler's L S Lᵀ agree to first order (the coupling the benchmarks use).
+N_Δ is the expansion of :mod:`covsde.derive.noise_flow_expansion` (SymPy-derived, generated as
+numpy code by ``NoiseFlowExpansion.numeric``), the flow started at the identity; by congruence
+(chol(L N Lᵀ) = L chol(N)) the flow from V = L Lᵀ is L N_Δ Lᵀ with the same Brownian increments,
+so one fixed expansion serves every state.  The first order of N_Δ is the GOE increment S of the
+Euler scheme, so on a shared Brownian path this step and Euler's L S Lᵀ agree to first order (the
+coupling the benchmarks use).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ def flow_increment(w, x, y, dt: float, m: int):
     w (k, P): Brownian increments ΔW^j = sqrt(dt) z_j; x, y (k, P): area variables (signs ±1).
     """
     from covsde.derive.noise_flow_expansion import noise_flow_expansion
-    return noise_flow_expansion(m).numeric()(list(w), list(x), list(y), dt)
+    return noise_flow_expansion(m).numeric("numpy")(*w, *x, *y, dt)
 
 
 def noise_flow_step(V, w, x, y, dt: float):

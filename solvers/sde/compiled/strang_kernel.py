@@ -1,29 +1,32 @@
-"""The weak order 2 Strang step for m = 1, 2 compiled with numba (``scheme="strang", backend="numba"``).
+"""The weak order 2 Strang step for m = 1, 2 compiled with numba.
 
-The NumPy scheme (:class:`covsde.solvers.sde.schemes.StrangSplitting`) stays the reference; this kernel does
-the same arithmetic path by path in one compiled loop:
+The kernel of :class:`covsde.solvers.sde.schemes.strang.StrangSplitting` (its ``compiled_step``).
+The NumPy scheme stays the reference; this kernel does the same arithmetic path by path in one
+compiled loop:
 
     V ← D(Δt/2) V (if ``lead``),   V ← L N_Δ Lᵀ,   V ← D(trail Δt) V,
 
 D an explicit midpoint step (sub-stepped where Δt² ||b(V)||² > STIFF_FRACTION² ||V||², as
-:func:`covsde.solvers.sde.schemes.midpoint_drift_step`), L = [[l11, 0], [l21, l22]] the Cholesky factor and
-N_Δ the weak order 2 noise flow from the identity.  Nothing is retyped: the drift is
-``sympy.lambdify`` of ``sde.drift_expr`` (:func:`covsde.solvers.sde.compiled_euler.generated_drift`) and N_Δ is
-``sympy.lambdify`` of the SymPy expansion (:mod:`covsde.derive.noise_flow_expansion`) with the math module,
-both compiled by ``numba.njit``.  Random inputs are drawn by the driver exactly as for the NumPy
-backend (k normals, then 2k signs per path-step), so for a seed the two backends agree up to rounding.
-A path whose state after the first drift half-step is not PSD beyond rounding (the states
-:func:`covsde.solvers.sde.symmetric_noise.psd_factor` projects) is redone by the NumPy step.
+:func:`covsde.solvers.sde.schemes.strang.midpoint_drift_step`), L = [[l11, 0], [l21, l22]] the
+Cholesky factor and N_Δ the weak order 2 noise flow from the identity.  Nothing is retyped and no
+SymPy is imported here: the drift comes from ``sde.compiled_drift()`` (:mod:`.generated_drift`)
+and N_Δ from ``noise_flow_expansion(m).numeric("math")`` (:mod:`covsde.derive.noise_flow_expansion`
+through :mod:`covsde.derive.codegen`), both compiled by ``numba.njit``.  Random inputs are drawn
+by the driver exactly as for the NumPy backend (k normals, then 2k signs per path-step), so for a
+seed the two backends agree up to rounding.  A path whose state after the first drift half-step is
+not PSD beyond rounding (the states :func:`covsde.solvers.sde.symmetric_noise.psd_factor`
+projects) is redone by the NumPy step.
 """
 from __future__ import annotations
 
 import math
 
 import numpy as np
-import sympy as sp
 
-from covsde.solvers.sde.compiled_euler import _KERNELS, diagonal_drift, generated_drift
-from covsde.solvers.sde.schemes import STIFF_FRACTION, get_scheme
+from covsde.derive.noise_flow_expansion import noise_flow_expansion
+
+from covsde.solvers.sde.compiled.generated_drift import cached_kernel
+from covsde.solvers.sde.schemes.strang import STIFF_FRACTION
 from covsde.solvers.sde.symmetric_noise import PSD_TOLERANCE
 
 
@@ -32,33 +35,21 @@ def compiled_strang_kernel(sde, m: int):
     Euler kernel: X, Y (3 or 1, P) rows (V11, V12, V22) now / after; z (3k, P) normals then signs;
     ``lead`` applies the leading drift half-step, ``trail`` is the trailing drift step in units of
     dt (0.5, or 1 when it also takes the next step's leading half); count = paths whose new trace
-    is not ≤ threshold or whose state is nan.  Compiled on a dummy path, cached."""
-    expr, drift, diagonal_zero = generated_drift(sde, m)
-    key = ("strang", sp.srepr(expr), m)
-    if key not in _KERNELS:
-        from covsde.derive.noise_flow_expansion import noise_flow_expansion
-        e = noise_flow_expansion(m)
-        iu, ju = np.triu_indices(m)
-        flow = sp.lambdify((*e.w, *e.x, *e.y, e.dt), tuple(e.N[int(i), int(j)] for i, j in zip(iu, ju)),
-                           modules="math", cse=True)
-        kernel = _build(drift, flow, m, diagonal_zero)
-        k = m * (m + 1) // 2
-        kernel(np.ones((k, 1)), np.empty((k, 1)), np.zeros((3 * k, 1)), 1e-3, 1e8, True, 0.5)
-        _KERNELS[key] = kernel
-    return _KERNELS[key]
+    is not ≤ threshold or whose state is nan.  Compiled on a dummy path, cached per drift."""
+    return cached_kernel("strang", sde, m, _compiled)
 
 
-def numpy_repair(V, drift, dt, z, lead=True, trail=0.5):
-    """The NumPy Strang step for the paths the kernel could not take."""
-    return get_scheme("strang").step(V, drift, dt, z, lead=lead, trail=trail)
+def _compiled(drift, diagonal, m: int):
+    kernel = _build(drift, diagonal, m)
+    k = m * (m + 1) // 2
+    kernel(np.ones((k, 1)), np.empty((k, 1)), np.zeros((3 * k, 1)), 1e-3, 1e8, True, 0.5)
+    return kernel
 
 
-def _build(drift_function, flow_function, m: int, diagonal_zero: bool):
+def _build(drift, diagonal, m: int):
     import numba
     jit = numba.njit(error_model="numpy")
-    drift = numba.njit(error_model="numpy", inline="always")(drift_function)
-    diagonal = diagonal_drift(drift, diagonal_zero)
-    flow = numba.njit(error_model="numpy", inline="always")(flow_function)
+    flow = numba.njit(error_model="numpy", inline="always")(noise_flow_expansion(m).numeric("math"))
     stiff2 = STIFF_FRACTION ** 2
     psd_tolerance = PSD_TOLERANCE
 
@@ -103,7 +94,7 @@ def _build(drift_function, flow_function, m: int, diagonal_zero: bool):
                 W[:] = X
             for p in range(P):                                   # noise flow L N Lᵀ, in place
                 v11, v12, v22 = W[0, p], W[1, p], W[2, p]
-                # the Cholesky factor exactly as covsde.solvers.sde.symmetric_noise.psd_factor takes it; a state
+                # the Cholesky factor exactly as psd_factor takes it; a state
                 # it would project (not PSD beyond rounding) gets nan here and the NumPy route
                 det = v11 * v22 - v12 * v12
                 scale = max(abs(v11), abs(v22))
