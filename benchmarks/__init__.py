@@ -55,5 +55,10 @@ def main_for(name: str, argv=None) -> int:
                         help=f"write PNG figures into DIR (default: ./{DEFAULT_FIGURE_DIR} for full runs, "
                              "none with --quick)")
     args = parser.parse_args(argv)
-    run_benchmark(name, args.quick, figure_dir=figure_directory(args.figures, args.quick))
+    from covsde.derive.errors import InputError
+    try:
+        figure_dir = figure_directory(args.figures, args.quick)
+    except InputError as exc:
+        parser.exit(2, f"{parser.prog}: error: {exc}\n")
+    run_benchmark(name, args.quick, figure_dir=figure_dir)
     return 0

@@ -39,7 +39,8 @@ class Claim:
     note: str = ""
 
     def __post_init__(self):
-        self.criterion  # an unknown kind is a ValueError here, not when the table prints
+        if self.kind not in KINDS:   # refused when the claim is made, not when the table prints
+            raise ValueError(f"claim kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
 
     @property
     def criterion(self) -> Criterion:
