@@ -14,7 +14,9 @@ import os
 
 import numpy as np
 
-from .report import BenchmarkReport, Ratio, at_least, print_table
+from covsde.verdict import at_least
+
+from .report import BenchmarkReport, Ratio, print_table
 from .timing import time_call
 
 NUMBER = 9
@@ -44,7 +46,7 @@ def parallel_ceiling(rounds: int, repeat: int):
     return serial, parallel
 
 
-def run(quick: bool) -> BenchmarkReport:
+def run(quick: bool, figure_dir=None) -> BenchmarkReport:
     from covsde.derive import derive_sde
     report = BenchmarkReport(NUMBER, "cores", TITLE)
     from covsde.solvers.sde.driver import simulate_sde

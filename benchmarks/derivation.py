@@ -15,7 +15,9 @@ import subprocess
 import sys
 import time
 
-from .report import BenchmarkReport, Ratio, at_most, print_table
+from covsde.verdict import at_most
+
+from .report import BenchmarkReport, Ratio, print_table
 
 NUMBER = 8
 TITLE = "Derivation time"
@@ -66,7 +68,7 @@ def _cold_command():
     return [script, "derive", "tanh"] if script else [sys.executable, "-m", "covsde.cli", "derive", "tanh"]
 
 
-def run(quick: bool) -> BenchmarkReport:
+def run(quick: bool, figure_dir=None) -> BenchmarkReport:
     report = BenchmarkReport(NUMBER, "derivation", TITLE)
     names = builtin_activations()
     repeat = 3 if quick else 5

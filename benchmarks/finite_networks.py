@@ -7,7 +7,7 @@ so T = d/n = 1 (SPEC §1). Three ways to get samples of V_T:
 * ``simulate_mlp(method="chain")``: the exact covariance chain (same law), O(n m²) per layer;
 * ``simulate_sde``: the n → ∞ limit, Euler–Maruyama with dt = 1/n (the network's own step).
 
-Targets (issue 5): chain vs weights ≥ 50× at n = d = 128 (and the ratio grows like n); the SDE
+Targets: chain vs weights ≥ 50× at n = d = 128 (and the ratio grows like n); the SDE
 vs weights for 10,000 samples of V_T ≥ 1000×. Weight-matrix times are per network, measured on
 a few networks and multiplied by 10,000 (the cost is linear in the number of networks). The full
 run also checks the accuracy is the same: the KS distance of ρ_T to a fine-step reference run.
@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .report import BenchmarkReport, Ratio, at_least, print_table
+from covsde.verdict import at_least
+
+from .report import BenchmarkReport, Ratio, print_table
 from .timing import format_seconds, time_call
 
 NUMBER = 2
@@ -36,7 +38,7 @@ def _correlation(V):
     return correlation(V)[:, 0, 1]
 
 
-def run(quick: bool) -> BenchmarkReport:
+def run(quick: bool, figure_dir=None) -> BenchmarkReport:
     from covsde.solvers.networks.finite_mlp import simulate_mlp
     report = BenchmarkReport(NUMBER, "finite_networks", TITLE)
     widths = (32, 64, 128) if quick else (32, 64, 128, 256)

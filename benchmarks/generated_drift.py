@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .report import BenchmarkReport, Ratio, at_most, print_table
+from covsde.verdict import at_most
+
+from .report import BenchmarkReport, Ratio, print_table
 from .timing import time_call
 
 NUMBER = 6
@@ -22,7 +24,7 @@ def hand_written_tanh_drift(V):
     return V * (2.0 - d[..., :, None] - d[..., None, :])
 
 
-def run(quick: bool) -> BenchmarkReport:
+def run(quick: bool, figure_dir=None) -> BenchmarkReport:
     from covsde.derive import derive_sde
     sde = derive_sde("tanh")
     report = BenchmarkReport(NUMBER, "generated_drift", TITLE)

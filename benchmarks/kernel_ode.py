@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .report import BenchmarkReport, Ratio, at_least, print_table
+from covsde.verdict import at_least
+
+from .report import BenchmarkReport, Ratio, print_table
 from .timing import format_seconds, time_call
 
 NUMBER = 7
@@ -26,7 +28,7 @@ def _relative_error(q, reference):
     return float(np.max(np.abs(q - reference)) / np.max(np.abs(reference)))
 
 
-def run(quick: bool) -> BenchmarkReport:
+def run(quick: bool, figure_dir=None) -> BenchmarkReport:
     from covsde.solvers.kernels.gaussian_expectation import gaussian_kernel_map
     from covsde.solvers.kernels.resnet_kernel import resnet_kernel, resnet_kernel_recursion
     report = BenchmarkReport(NUMBER, "kernel_ode", TITLE)

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .report import BenchmarkReport, Ratio, at_most, print_table
+from covsde.verdict import at_most
+
+from .report import BenchmarkReport, Ratio, print_table
 from .timing import format_seconds, time_call
 
 NUMBER = 3
 TITLE = "Euler step vs noise floor"
 PATHS = 100_000
-DT = 1e-3   # the setting (T = 1, 1000 steps); T = steps * DT keeps every run at this dt
+DT = 1e-3   # the reference setting (T = 1, 1000 steps); T = steps * DT keeps every run at this dt
 V0 = np.array([[1.0, 0.3], [0.3, 1.0]])
 
 
@@ -63,7 +65,7 @@ def plain_euler_2x2(sde, V0, T, *, steps, paths, seed):
     return V
 
 
-def run(quick: bool) -> BenchmarkReport:
+def run(quick: bool, figure_dir=None) -> BenchmarkReport:
     from covsde.derive import derive_sde
     report = BenchmarkReport(NUMBER, "noise_floor", TITLE)
     from covsde.solvers.sde.driver import simulate_sde

@@ -2,6 +2,8 @@
 
 Every benchmark measures a ratio against a baseline timed IN THE SAME RUN (never a number
 remembered from another machine) and returns a :class:`BenchmarkReport` of :class:`Ratio` rows.
+A ratio's target is a :class:`covsde.verdict.Criterion` (``at_least(5)``, ``at_most(1.1)``), the
+same verdict type the paper checks use.
 """
 from __future__ import annotations
 
@@ -12,29 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class Target:
-    """A target on a ratio: ``ratio >= bound`` (kind "at_least") or ``ratio <= bound`` ("at_most")."""
-
-    kind: str
-    bound: float
-
-    def met(self, value: float) -> bool:
-        if not np.isfinite(value):
-            return False
-        return value >= self.bound if self.kind == "at_least" else value <= self.bound
-
-    def __str__(self) -> str:
-        return f"{'≥' if self.kind == 'at_least' else '≤'} {self.bound:g}"
-
-
-def at_least(bound: float) -> Target:
-    return Target("at_least", float(bound))
-
-
-def at_most(bound: float) -> Target:
-    return Target("at_most", float(bound))
+from covsde.verdict import Criterion
 
 
 @dataclass(frozen=True)
@@ -49,7 +29,8 @@ class Ratio:
         The ratio (baseline time / our time for speed-ups).
     detail : str
         The two measured times behind it, with their noise.
-    target : Target or None
+    target : Criterion or None
+        e.g. ``covsde.verdict.at_least(5)``; None for a number shown without a target.
     unit : str
         How to print the value: "×" for ratios, "" for exponents, "s" for seconds.
     """
@@ -57,7 +38,7 @@ class Ratio:
     what: str
     value: float
     detail: str
-    target: Target | None = None
+    target: Criterion | None = None
     unit: str = "×"
 
     @property
@@ -83,7 +64,7 @@ class BenchmarkReport:
     Attributes
     ----------
     number : int
-        Its number in issue 5.
+        Its row number in the combined table (``covsde bench`` runs the benchmarks in this order).
     name : str
         The name ``covsde bench NAME`` takes.
     title : str

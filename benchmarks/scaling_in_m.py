@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .report import BenchmarkReport, Ratio, at_most, print_table
+from covsde.verdict import at_most
+
+from .report import BenchmarkReport, Ratio, print_table
 from .timing import format_seconds, time_call
 
 NUMBER = 5
@@ -17,7 +19,7 @@ TITLE = "Scaling in m"
 DT = 1e-3
 
 
-def run(quick: bool) -> BenchmarkReport:
+def run(quick: bool, figure_dir=None) -> BenchmarkReport:
     from covsde.derive import derive_sde
     report = BenchmarkReport(NUMBER, "scaling_in_m", TITLE)
     from covsde.solvers.sde.driver import simulate_sde

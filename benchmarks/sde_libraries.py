@@ -33,7 +33,9 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from .report import BenchmarkReport, Ratio, at_least, print_table
+from covsde.verdict import at_least
+
+from .report import BenchmarkReport, Ratio, print_table
 from .timing import format_seconds, time_call
 
 NUMBER = 4
@@ -285,7 +287,7 @@ def _diffrax_in_child(paths, steps, repeat):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run(quick: bool) -> BenchmarkReport:
+def run(quick: bool, figure_dir=None) -> BenchmarkReport:
     from covsde.derive import derive_sde
     report = BenchmarkReport(NUMBER, "sde_libraries", TITLE)
     from covsde.solvers.sde.driver import simulate_sde

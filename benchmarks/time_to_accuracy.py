@@ -33,7 +33,7 @@ whose mean sqrt(pi/2) ln 2 sqrt(2/P) (the KS noise floor) is printed; the Euler 
 law error is about 1/8 of Euler's at N = 64 (weak order 1). Richardson extrapolation applies to expectations,
 not to laws, so it has no KS row; the 1e-3 target is on expectations.
 Figure (with matplotlib): |error| vs seconds per 10^5 paths, log-log, one panel per quantity,
-saved as benchmarks/figures/time_to_accuracy.png.
+saved as time_to_accuracy.png in the figure folder (``covsde bench --figures DIR``).
 """
 from __future__ import annotations
 
@@ -41,7 +41,9 @@ import numpy as np
 
 from pathlib import Path
 
-from .report import BenchmarkReport, Ratio, at_least, print_table
+from covsde.verdict import at_least
+
+from .report import BenchmarkReport, Ratio, print_table
 from .timing import format_seconds, time_call
 
 NUMBER = 1
@@ -57,7 +59,7 @@ LAW_STEPS = (256, 512)            # Euler reference levels of the coupled run (N
 STRANG_STEPS = (4, 6, 8, 12, 16, 24, 32)
 EULER_STEPS = (32, 48, 64, 96, 128, 192)
 STRANG_REFERENCE = (192, 384)
-FIGURE = Path(__file__).resolve().parent / "figures" / "time_to_accuracy.png"
+FIGURE_NAME = "time_to_accuracy.png"
 #: Mean of the Kolmogorov distribution, sqrt(pi/2) ln 2: sqrt(P/2) KS between two independent
 #: samples of size P of one law averages this (the KS noise floor).
 KOLMOGOROV_MEAN = float(np.sqrt(np.pi / 2) * np.log(2))
@@ -166,7 +168,7 @@ def steps_to_accuracy(steps, error, standard_error, order, epsilon=EPSILON):
     return finest * (size / epsilon) ** (1 / order), f"extrapolated from N = {finest:.0f}"
 
 
-def run(quick: bool) -> BenchmarkReport:
+def run(quick: bool, figure_dir=None) -> BenchmarkReport:
     from covsde.derive import derive_sde
     report = BenchmarkReport(NUMBER, "time_to_accuracy", TITLE)
     from covsde.solvers.sde.driver import simulate_sde
@@ -298,7 +300,8 @@ def run(quick: bool) -> BenchmarkReport:
             "Richardson applies to expectations, not laws)", None, unit=""))
     print("  (Lie has weak order 1 like Euler and costs more per step, so it is not faster to a given "
           "weak error; Richardson applies to expectations, not to the law of rho_T)")
-    _plot(curves)
+    if figure_dir is not None:
+        _plot(curves, Path(figure_dir) / FIGURE_NAME)
     return report
 
 
@@ -418,8 +421,9 @@ def _law_and_lie(sde, law_paths):
     return out
 
 
-def _plot(curves):
-    """|error| vs seconds per 10^5 paths, log-log: one row per activation, one panel per quantity."""
+def _plot(curves, figure):
+    """|error| vs seconds per 10^5 paths, log-log: one row per activation, one panel per quantity,
+    saved as PNG to ``figure`` (a path)."""
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -455,10 +459,10 @@ def _plot(curves):
             ax.grid(True, which="both", alpha=0.3)
             ax.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
-    FIGURE.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(FIGURE, dpi=110)
+    figure.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(figure, dpi=110)
     plt.close(fig)
-    print(f"  figure: {FIGURE}")
+    print(f"  figure: {figure}")
 
 
 if __name__ == "__main__":

@@ -1,38 +1,34 @@
 """``covsde check``: run the paper checks and print their claim-vs-measurement tables."""
 from __future__ import annotations
 
-import importlib
-
-from covsde.derive.errors import InputError
+from covsde.choices import CHECKS
+from covsde.figure_directory import DEFAULT_FIGURE_DIR, figure_directory
 
 
 def register(sub):
-    from covsde.paper_checks import CHECKS
+    from covsde.paper_checks import CHECKS as DESCRIBED
     p = sub.add_parser("check", help="reproduce the papers' claims (tables and figures)",
-                       description="Run the paper checks: " + "; ".join(
-                           f"{k}: {v[1]}" for k, v in CHECKS.items()))
-    p.add_argument("name", nargs="?", default=None, metavar="NAME",
-                   help=f"one check ({', '.join(CHECKS)}); default all")
+                       description="Run the paper checks, each a table of claim vs measurement with a "
+                                   "verdict (exit status 1 when a claim fails): " + "; ".join(
+                                       f"{name}: {description}" for name, (_, description) in DESCRIBED.items()))
+    p.add_argument("name", nargs="?", default=None, choices=CHECKS, metavar="NAME",
+                   help="one check, one of %(choices)s; default all")
     p.add_argument("--quick", action="store_true", help="small version (each well under a minute)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--figures", default=None, metavar="DIR",
-                   help="write PNG figures here (default: paper_checks/figures for full runs, none with --quick)")
+                   help=f"write PNG figures into DIR (default: ./{DEFAULT_FIGURE_DIR} for full runs, none "
+                        "with --quick); needs the plot extra")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from pathlib import Path
-
-    from covsde.paper_checks import CHECKS, run_check
+    from covsde.paper_checks import run_check
+    figure_dir = figure_directory(args.figures, args.quick)
     names = [args.name] if args.name else list(CHECKS)
-    if args.name and args.name not in CHECKS:
-        raise InputError(f"unknown check {args.name!r}; available: {', '.join(CHECKS)}")
-    figure_dir = args.figures
-    if figure_dir is None and not args.quick:
-        figure_dir = str(Path(importlib.import_module("paper_checks").__file__).parent / "figures")
     failed = []
     for name in names:
-        report = run_check(name, quick=args.quick, seed=args.seed, figure_dir=figure_dir)
+        report = run_check(name, quick=args.quick, seed=args.seed,
+                           figure_dir=None if figure_dir is None else str(figure_dir))
         print(report, flush=True)
         print()
         if not report.passed:

@@ -2,7 +2,8 @@
 
 Each sub-command is a module of this package exposing ``register(subparsers)``, which adds its
 parser and sets ``func(args) -> int`` as the default. Errors the user can fix (``CovsdeError``,
-bad arguments) print one line on stderr and exit with status 2.
+bad arguments) print one line on stderr and exit with status 2. The names offered as choices
+(schemes, noises, backends, checks, ...) come from the library through :mod:`covsde.choices`.
 """
 from __future__ import annotations
 
@@ -42,8 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """Run ``covsde`` with ``argv`` (default ``sys.argv[1:]``) and return its exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:   # --help (0) or a bad argument (2, one line already on stderr)
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         return int(args.func(args) or 0)
     except CovsdeError as exc:

@@ -11,6 +11,7 @@ import numpy as np
 import sympy as sp
 
 from covsde.derive import InputError, parse_activation_string
+from covsde.derive.codegen import to_callable
 from covsde.derive.errors import ActivationError
 
 _T = sp.Symbol("t", real=True)
@@ -99,5 +100,5 @@ def _parse_alpha(text):
     if names - {"t"}:
         raise InputError(f"--alpha may only use the variable t, got {sorted(names - {'t'})}")
     symbol = next(iter(expr.free_symbols), _T)
-    function = sp.lambdify(symbol, expr, modules=["scipy", "numpy"])
+    function = to_callable(expr, (symbol,), "numpy")
     return lambda time: float(function(time))

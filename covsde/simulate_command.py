@@ -5,9 +5,9 @@ import math
 
 import numpy as np
 
+from covsde.choices import BACKENDS, NOISES, SAMPLING_METHODS, SCHEMES
 from covsde.derive.errors import InputError
-
-from .derive_command import _add_activation_arguments, _sde_from_args
+from covsde.derive_command import add_activation_arguments, sde_from_arguments
 
 
 def parse_matrix(text: str, name: str = "--V0") -> np.ndarray:
@@ -33,19 +33,21 @@ def register(sub):
     p = sub.add_parser("simulate", help="Monte Carlo of the covariance SDE",
                        description="Simulate the Neural Covariance SDE dV = b(V) dt + Sigma(V)^(1/2) dB "
                                    "of an activation and summarise V_T and rho_T.")
-    _add_activation_arguments(p)
+    add_activation_arguments(p)
     p.add_argument("--T", type=float, default=1.0, help="time horizon T = depth/width (default 1)")
     p.add_argument("--V0", default="1,0.3;0.3,1", help="initial covariance, rows by ';' (default '1,0.3;0.3,1')")
     p.add_argument("--paths", type=int, default=100_000, help="number of paths (default 100000)")
     p.add_argument("--steps", type=int, default=1000, help="time steps (default 1000)")
-    p.add_argument("--scheme", default="euler",
-                   help="SDE scheme: euler (default, weak order 1), lie (PSD by construction) or strang "
-                        "(weak order 2: 10-20 steps reach a weak error of 1e-3 at T = 1)")
-    p.add_argument("--noise", choices=("gaussian", "rademacher"), default="gaussian",
-                   help="Brownian increments: gaussian (default) or rademacher signs (weak scheme: "
-                        "laws and expectations, not paths; euler only)")
-    p.add_argument("--backend", choices=("numpy", "numba"), default="numpy",
-                   help="numpy (default, the reference) or numba (compiled euler or strang, m <= 2; needs the fast extra)")
+    p.add_argument("--scheme", choices=SCHEMES, default="euler", metavar="SCHEME",
+                   help="SDE scheme, one of %(choices)s (default euler): euler has weak order 1; lie keeps "
+                        "V PSD by construction; strang has weak order 2 (10-20 steps reach a weak error "
+                        "of 1e-3 at T = 1)")
+    p.add_argument("--noise", choices=NOISES, default="gaussian", metavar="NOISE",
+                   help="Brownian increments, one of %(choices)s (default gaussian); rademacher signs make "
+                        "a weak scheme: laws and expectations, not paths; euler only")
+    p.add_argument("--backend", choices=BACKENDS, default="numpy", metavar="BACKEND",
+                   help="one of %(choices)s (default numpy, the reference); numba compiles euler or "
+                        "strang for m <= 2 and needs the fast extra")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     p.add_argument("--out", default=None, help="save V_T, exploded mask and settings to this .npz")
@@ -55,15 +57,16 @@ def register(sub):
                        description="Sample finite shaped MLPs (exact covariance chain) of the given width "
                                    "and depth, simulate the SDE at T = depth/width, and print KS and "
                                    "Wasserstein-1 distances of rho and log V.")
-    _add_activation_arguments(c)
+    add_activation_arguments(c)
     c.add_argument("--width", type=int, default=128)
     c.add_argument("--depth", type=int, default=128)
     c.add_argument("--networks", type=int, default=2000)
     c.add_argument("--V0", default="1,0.3;0.3,1")
     c.add_argument("--paths", type=int, default=20_000, help="SDE paths (default 20000)")
     c.add_argument("--steps", type=int, default=None, help="SDE steps (default: 1000 T, at least 200)")
-    c.add_argument("--method", choices=("chain", "weights"), default="chain",
-                   help="finite-network sampler (default chain: exact in law, O(n m^2) per layer)")
+    c.add_argument("--method", choices=SAMPLING_METHODS, default="chain", metavar="METHOD",
+                   help="finite-network sampler, one of %(choices)s (default chain: exact in law, "
+                        "O(n m^2) per layer; weights: literal weight matrices)")
     c.add_argument("--seed", type=int, default=0)
     c.set_defaults(func=run_compare)
 
@@ -108,7 +111,7 @@ def run_simulate(args) -> int:
         if getattr(args, name) < 1:
             raise InputError(f"--{name} must be at least 1, got {getattr(args, name)}")
     V0 = parse_matrix(args.V0)
-    sde = _sde_from_args(args)
+    sde = sde_from_arguments(args)
     result = simulate_sde(sde, V0, args.T, steps=args.steps, paths=args.paths, seed=args.seed,
                           scheme=args.scheme, workers=args.workers, noise=args.noise,
                           backend=args.backend)
@@ -131,7 +134,7 @@ def run_compare(args) -> int:
         if getattr(args, name) < 1:
             raise InputError(f"--{name} must be at least 1, got {getattr(args, name)}")
     V0 = parse_matrix(args.V0)
-    sde = _sde_from_args(args)
+    sde = sde_from_arguments(args)
     if sde.parameters:
         raise InputError("give every activation parameter a value with --param NAME=VALUE")
     T = args.depth / args.width

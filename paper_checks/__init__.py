@@ -1,7 +1,9 @@
 """Reproductions of the three papers' claims: each check prints claim vs measurement with a verdict.
 
 ``covsde check [NAME] [--quick]`` runs them; :func:`run_check` is the Python entry point.
-Each check module exposes ``run(quick: bool, seed: int, figure_dir) -> CheckReport``.
+Each check module exposes ``run(quick: bool, seed: int, figure_dir) -> CheckReport``
+(``figure_dir``: a folder for its PNG figures, or None for none); rows are
+:class:`Claim` objects whose verdict is a :class:`covsde.verdict.Criterion`.
 """
 from __future__ import annotations
 

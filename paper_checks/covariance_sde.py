@@ -115,13 +115,13 @@ def run(quick: bool = False, seed: int = 0, figure_dir=None) -> CheckReport:
         for quantity, values in ks.items():
             for i in range(1, len(values)):
                 report.add(f"{label}: KS {quantity}, n={size.widths[i]} vs n={size.widths[i - 1]}",
-                           values[i - 1], values[i], Z * np.sqrt(2) * noise, kind="below",
+                           values[i - 1], values[i], Z * np.sqrt(2) * noise, kind="at_most",
                            note="no growth beyond noise")
             report.add(f"{label}: KS {quantity}, n={size.widths[-1]} vs SDE", crit2, values[-1], 0.0,
-                       kind="below", note=f"critical value, level {KS_ALPHA:g}")
+                       kind="at_most", note=f"critical value, level {KS_ALPHA:g}")
         drop = ks["log V_T^11"][0] - ks["log V_T^11"][-1]
         report.add(f"{label}: KS log V_T^11 drop n={size.widths[0]} -> {size.widths[-1]}",
-                   Z * np.sqrt(2) * noise, drop, 0.0, kind="above", note=f"> {Z:g} noise sd")
+                   Z * np.sqrt(2) * noise, drop, 0.0, kind="at_least", note=f"> {Z:g} noise sd")
         panel = dict(net_rho=correlation(widest), net_logv=np.log(widest[:, 0, 0]),
                      sde_rho=correlation(paths.V), sde_logv=np.log(paths.V[:, 0, 0]), ks=ks)
         if name == "relu":
@@ -141,9 +141,9 @@ def _relu_limits(report, sde, panel, N, P):
                                  ("networks", panel["net_rho"], panel["net_logv"], N)):
         crit = ks_critical_value(size)
         report.add(f"relu-like: {who} rho_T vs Fokker-Planck (KS)", crit,
-                   stats.kstest(rho, fp.cdf).statistic, 0.0, kind="below", note=f"critical, {size} samples")
+                   stats.kstest(rho, fp.cdf).statistic, 0.0, kind="at_most", note=f"critical, {size} samples")
         report.add(f"relu-like: {who} log V_T^11 vs N(-T, 2T) (KS)", crit,
-                   stats.kstest(logv, exact.cdf).statistic, 0.0, kind="below", note=f"critical, {size} samples")
+                   stats.kstest(logv, exact.cdf).statistic, 0.0, kind="at_most", note=f"critical, {size} samples")
     return dict(fp=fp, exact=exact)
 
 
@@ -162,7 +162,7 @@ def _unshaped_vs_shaped(report, size, streams):
     fp = correlation_density(derive_sde(shaped_name, **shaped_params), RHO0, T, save_at=layers[1:] / n)
     fp_mean = np.concatenate([[RHO0], fp.saved_mass @ fp.rho])
     report.add(f"plain ReLU: mean rho at depth d = n = {n}", 0.95, float(rho_plain[:, -1].mean()), 0.0,
-               kind="above", note=f"collapse; infinite-width map gives {infinite[-1]:.4f}")
+               kind="at_least", note=f"collapse; infinite-width map gives {infinite[-1]:.4f}")
     se = rho_shaped[:, -1].std(ddof=1) / np.sqrt(N)
     report.add(f"{shaped_label}: mean rho at depth d = n = {n} vs SDE", float(fp_mean[-1]),
                float(rho_shaped[:, -1].mean()), Z * se, note=f"Fokker-Planck mean; se {se:.2g}")

@@ -185,16 +185,16 @@ def run(quick: bool = False, seed: int = 0, figure_dir=None) -> CheckReport:
         ks_finite = kstest(f1, finite_cdf).statistic
         ks_mixture = kstest(f1, mixture_cdf).statistic
         ks_gauss = kstest(f1, norm(scale=np.sqrt(K)).cdf).statistic
-        report.add(f"{tag} KS(sample, exact finite law)", critical, ks_finite, 0.0, kind="below",
+        report.add(f"{tag} KS(sample, exact finite law)", critical, ks_finite, 0.0, kind="at_most",
                    note=f"KS critical value at {KS_LEVEL:g}")
-        report.add(f"{tag} KS(sample, limit mixture)", critical + gap, ks_mixture, 0.0, kind="below",
+        report.add(f"{tag} KS(sample, limit mixture)", critical + gap, ks_mixture, 0.0, kind="at_most",
                    note=f"critical + KS(finite law, mixture) = {gap:.2g}")
-        report.add(f"{tag} KS(sample, Gaussian N(0,K))", critical, ks_gauss, 0.0, kind="above",
+        report.add(f"{tag} KS(sample, Gaussian N(0,K))", critical, ks_gauss, 0.0, kind="at_least",
                    note="the plain Gaussian is rejected")
         llr = np.log(mixture_density(f1, alpha)) - norm.logpdf(f1, scale=np.sqrt(K))
         llr_se = llr.std(ddof=1) / np.sqrt(llr.size)
         report.add(f"{tag} log-lik per sample, mixture - Gaussian", Z * llr_se, float(llr.mean()), 0.0,
-                   kind="above", note=f"> {Z:g} se = {Z * llr_se:.2g}")
+                   kind="at_least", note=f"> {Z:g} se = {Z * llr_se:.2g}")
 
         widths = cfg["order_widths"]
         gaps = np.array([finite_to_limit_distance(alpha, n) for n in widths])

@@ -7,11 +7,12 @@ stated level, quadrature error estimates), never tuned to make a row pass.
 """
 from __future__ import annotations
 
-import math
-
-import numpy as np
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
+
+from covsde.verdict import KINDS, Criterion
 
 #: Default level of the KS tests in the checks.
 KS_ALPHA = 1e-3
@@ -22,10 +23,12 @@ KOLMOGOROV_SD = float(np.sqrt(np.pi ** 2 / 12 - np.pi / 2 * np.log(2) ** 2))
 
 @dataclass
 class Claim:
-    """One row: ``|measured - expected| <= tolerance`` (or a bound, see ``kind``).
+    """One row of a check: the value a paper states, the value measured here, and the verdict.
 
-    kind : "close" (|measured - expected| <= tolerance), "below" (measured <= expected),
-           "above" (measured >= expected).
+    The verdict is ``self.criterion.met(measured)`` (:class:`covsde.verdict.Criterion`):
+
+    kind : "close" (|measured - expected| <= tolerance), "at_most" (measured <= expected +
+           tolerance), "at_least" (measured >= expected - tolerance).
     """
 
     name: str
@@ -35,21 +38,21 @@ class Claim:
     kind: str = "close"
     note: str = ""
 
+    def __post_init__(self):
+        if self.kind not in KINDS:   # refused when the claim is made, not when the table prints
+            raise ValueError(f"claim kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+
+    @property
+    def criterion(self) -> Criterion:
+        return Criterion(self.kind, self.expected, self.tolerance)
+
     @property
     def passed(self) -> bool:
-        if not math.isfinite(self.measured):
-            return False
-        if self.kind == "close":
-            return abs(self.measured - self.expected) <= self.tolerance
-        if self.kind == "below":
-            return self.measured <= self.expected + self.tolerance
-        if self.kind == "above":
-            return self.measured >= self.expected - self.tolerance
-        raise ValueError(f"unknown claim kind {self.kind!r}")
+        return self.criterion.met(self.measured)
 
     def expected_text(self) -> str:
-        sign = {"close": "", "below": "<= ", "above": ">= "}[self.kind]
-        return f"{sign}{self.expected:.6g}"
+        sign = KINDS[self.kind]
+        return f"{sign + ' ' if sign else ''}{self.expected:.6g}"
 
 
 @dataclass

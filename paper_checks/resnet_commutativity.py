@@ -79,10 +79,10 @@ def _route_claims(report, label, points, grid):
     e = np.array([grid[p]["rms"] for p in points])
     se = np.array([grid[p]["rms_se"] for p in points])
     rises = (e[1:] - e[:-1]) / np.hypot(se[1:], se[:-1])
-    report.add(f"{label}: largest rise between steps [se]", Z, float(rises.max()), 0.0, kind="below",
+    report.add(f"{label}: largest rise between steps [se]", Z, float(rises.max()), 0.0, kind="at_most",
                note="monotone within standard errors")
     report.add(f"{label}: last error", float(e[0] - Z * np.hypot(se[0], se[-1])), float(e[-1]), 0.0,
-               kind="below", note=f"first {e[0]:.4g}, falls by > {Z:g} se")
+               kind="at_most", note=f"first {e[0]:.4g}, falls by > {Z:g} se")
 
 
 def _schedule_depth_scales(beta):
@@ -152,7 +152,7 @@ def run(quick: bool = False, seed: int = 0, figure_dir=None) -> CheckReport:
         small = grid[n_min, L_max]
         width_bias = (small["vs_recursion"] + Z * small["mean_se"]) * n_min / n_max
         report.add(f"{act} mean kernel at n={n_max}, L={L_max} vs ODE", euler + width_bias,
-                   float(corner["mean"]), float(Z * corner["mean_se"]), kind="below",
+                   float(corner["mean"]), float(Z * corner["mean_se"]), kind="at_most",
                    note=f"O(1/L) {euler:.1e} + O(1/n) bound {width_bias:.1e} + {Z:g} se")
         results[act] = dict(grid=grid, rec_error=rec_error, ode=ode)
 
@@ -186,18 +186,18 @@ def _decreasing_schedule(report, cfg, streams, results):
             z_scores.append((err["mean"] - width_bias) / err["mean_se"])
         recursion, finite, finite_se = map(np.array, (recursion, finite, finite_se))
         report.add(f"{act} alpha_l=l^-{BETA}: recursion q_L^aa/q_0^aa, max over L", float(bound),
-                   float(recursion.max()), 0.0, kind="below",
+                   float(recursion.max()), 0.0, kind="at_most",
                    note=f"bound exp({SECOND_MOMENT_BOUND[act]:g} zeta({2 * BETA:g}))")
         report.add(f"{act} alpha_l=l^-{BETA}: finite q_L^aa/q_0^aa, max over L", float(bound),
-                   float((finite - Z * finite_se).max()), 0.0, kind="below",
+                   float((finite - Z * finite_se).max()), 0.0, kind="at_most",
                    note=f"n={n}, mean - {Z:g} se")
         report.add(f"{act} alpha_l=l^-{BETA}: finite mean vs recursion, max over L [se]", Z,
-                   float(max(z_scores)), 0.0, kind="below", note="after the O(1/n) bias bound")
+                   float(max(z_scores)), 0.0, kind="at_most", note="after the O(1/n) bias bound")
         divergent = [np.diag(resnet_kernel_recursion(act, Q0, depth=L, alpha=_schedule_depth_scales(0.5)(L)))
                      / np.diag(Q0) for L in depths]
         if act == "relu":   # q_L^aa = q_0^aa prod_l (1 + 1/(2l)) ~ sqrt(L) / Gamma(3/2): unbounded
             report.add(f"{act} alpha_l=l^-1/2 (sum diverges): recursion at L={depths[-1]}", float(bound),
-                       float(np.max(divergent[-1])), 0.0, kind="above", note="passes the beta=3/4 bound")
+                       float(np.max(divergent[-1])), 0.0, kind="at_least", note="passes the beta=3/4 bound")
         curves[act] = dict(recursion=recursion, finite=finite, finite_se=finite_se,
                            divergent=np.array(divergent), bound=bound, depths=np.array(depths),
                            uniform=np.diag(results[act]["ode"]) / np.diag(Q0), width=n)

@@ -28,10 +28,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from conftest import gauss_hermite_normal
 from covsde.derive import ActivationError, as_activation, derive_sde
 
-GH_NODES, GH_WEIGHTS = np.polynomial.hermite_e.hermegauss(100)
-GH_WEIGHTS = GH_WEIGHTS / np.sqrt(2 * np.pi)
+GH_NODES, GH_WEIGHTS = gauss_hermite_normal(100)
 WIDTHS = (1e4, 1e5, 1e6)
 
 #: (A, B, R) = (V^aa, V^bb, V^ab) with |R| < sqrt(A B), negative R included.

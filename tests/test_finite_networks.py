@@ -9,13 +9,13 @@ import pytest
 from numpy.polynomial.hermite_e import hermegauss
 from scipy import integrate, special, stats
 
+from conftest import KS_ALPHA, V0_TWO_INPUTS, V0_UNEQUAL
 from covsde.derive import InputError, as_activation
 from covsde.solvers.networks import finite_mlp
 from covsde.solvers.networks import (compare, normalising_constant, simulate_deep_linear,
                                      simulate_mlp, simulate_resnet)
 
-KS_ALPHA = 1e-3
-V0 = np.array([[1.2, 0.3], [0.3, 0.8]])
+V0 = V0_UNEQUAL
 RELU = as_activation("relu", c_plus=0, c_minus=-1)
 
 
@@ -110,7 +110,7 @@ def test_covariance_chain_and_weight_matrices_agree_in_law(activation, width, X)
 @pytest.mark.slow
 def test_chain_and_weights_agree_at_spec_scale():
     """SPEC §1's check: tanh, n = d = 32, 12,000 networks each way, KS on V^11, V^12, rho."""
-    kw = dict(V0=np.array([[1.0, 0.3], [0.3, 1.0]]), width=32, depth=32, networks=12000, layers=[-1])
+    kw = dict(V0=V0_TWO_INPUTS, width=32, depth=32, networks=12000, layers=[-1])
     chain = simulate_mlp("tanh", seed=21, **kw).final
     weights = simulate_mlp("tanh", seed=22, method="weights", **kw).final
     p = _ks_pvalues(_mlp_quantities(chain), _mlp_quantities(weights))

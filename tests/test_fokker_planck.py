@@ -3,17 +3,11 @@ import numpy as np
 import pytest
 import scipy.stats
 
+from conftest import V0_TWO_INPUTS
 from covsde.derive import InputError, derive_sde
 from covsde.solvers.sde.driver import simulate_sde
 from covsde.solvers.sde.fokker_planck import correlation_density
 from covsde.solvers.sde.scalar_sdes import simulate_correlation
-
-KS_ALPHA = 0.001
-
-
-@pytest.fixture(scope="module")
-def relu():
-    return derive_sde("relu", c_plus=0, c_minus=-1)
 
 
 def ks_statistic(samples, cdf):
@@ -66,8 +60,7 @@ def test_fokker_planck_resolution_is_converged(relu):
 def test_density_matches_matrix_sde_correlation(relu):
     """The same law from the 2×2 matrix SDE: ρ = V12/sqrt(V11 V22) at T = 1 from ρ0 = 0.3,
     10,000 paths (KS critical value at alpha = 0.001: 0.0195)."""
-    V0 = np.array([[1.0, 0.3], [0.3, 1.0]])
-    res = simulate_sde(relu, V0, 1.0, steps=1000, paths=10_000, seed=2)
+    res = simulate_sde(relu, V0_TWO_INPUTS, 1.0, steps=1000, paths=10_000, seed=2)
     rho = res.correlation[:, 0, 1]
     dens = correlation_density(relu, 0.3, 1.0)
     assert ks_statistic(rho, dens.cdf) < 1.949 / np.sqrt(len(rho))

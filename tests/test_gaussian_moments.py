@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from conftest import gauss_hermite_normal
 from covsde.derive import gaussian_moment
 
-NODES, WEIGHTS = np.polynomial.hermite_e.hermegauss(12)
-WEIGHTS = WEIGHTS / np.sqrt(2 * np.pi)          # probabilists' rule for N(0, 1)
+NODES, WEIGHTS = gauss_hermite_normal(12)       # probabilists' rule for N(0, 1)
 
 
 def moment_by_quadrature(i, j, A, B, R):

@@ -92,6 +92,7 @@ def test_default_rules():
     assert gaussian_kernel_map("x + 0.1*x**2").rule == "hermite"
 
 
+@pytest.mark.slow
 def test_tanh_ode_with_mehler_matches_ode_with_two_dimensional_rule(monkeypatch):
     x = np.random.default_rng(8).normal(size=(50, 10))
     Q0 = 0.4 * x @ x.T / 10     # variances <= 1.6 up to t = 1, where the 64-node 2-D rule is accurate

@@ -7,10 +7,11 @@ it at n = 64 (SPEC measured 0.016-0.029 at n = 100 with 2,000 networks).
 import numpy as np
 import pytest
 
+from conftest import V0_TWO_INPUTS
 from covsde.derive import derive_sde
 from covsde.solvers import compare, simulate_mlp, simulate_sde
 
-V0 = np.array([[1.0, 0.3], [0.3, 1.0]])
+V0 = V0_TWO_INPUTS
 NETWORKS, PATHS = 4000, 40000
 # two-sample KS critical value at alpha = 0.001: c(alpha) sqrt((N + P) / (N P)), c = 1.949
 CRITICAL = 1.949 * np.sqrt((NETWORKS + PATHS) / (NETWORKS * PATHS))

@@ -1,14 +1,17 @@
 """The ResNet-commutativity and deep-linear-mixture checks pass, and fail when a formula is wrong."""
 import numpy as np
+import pytest
 
 from covsde.paper_checks import run_check
 
 
+@pytest.mark.slow
 def test_resnet_commutativity_quick_passes():
     report = run_check("resnet_commutativity", quick=True)
     assert report.passed, str(report)
 
 
+@pytest.mark.slow
 def test_resnet_commutativity_fails_when_the_ode_right_hand_side_is_wrong(monkeypatch):
     import covsde.paper_checks.resnet_commutativity as mod
     from covsde.solvers.kernels.resnet_kernel import resnet_kernel
@@ -22,11 +25,13 @@ def test_resnet_commutativity_fails_when_the_ode_right_hand_side_is_wrong(monkey
     assert any("mean kernel" in name for name in failed)
 
 
+@pytest.mark.slow
 def test_deep_linear_mixture_quick_passes():
     report = run_check("deep_linear_mixture", quick=True)
     assert report.passed, str(report)
 
 
+@pytest.mark.slow
 def test_deep_linear_mixture_fails_when_the_mixing_variance_is_wrong(monkeypatch):
     import covsde.paper_checks.deep_linear_mixture as mod
 

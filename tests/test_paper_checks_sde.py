@@ -22,11 +22,13 @@ class Perturbed:
         return getattr(self._inner, name)
 
 
+@pytest.mark.slow
 def test_covariance_sde_quick_passes():
     report = run_check("covariance_sde", quick=True)
     assert report.passed, str(report)
 
 
+@pytest.mark.slow
 def test_norm_stability_quick_passes():
     report = run_check("norm_stability", quick=True)
     assert report.passed, str(report)
@@ -50,6 +52,7 @@ def test_covariance_sde_fails_when_the_drift_has_the_wrong_sign(monkeypatch):
     assert "relu-like: SDE paths rho_T vs Fokker-Planck (KS)" in failed, failed
 
 
+@pytest.mark.slow
 def test_norm_stability_fails_with_the_unnormalized_explosion_probability(monkeypatch):
     def wrong(sde):
         k = float(sde.stability.k)
@@ -64,6 +67,7 @@ def test_norm_stability_fails_with_the_unnormalized_explosion_probability(monkey
     assert all("vs closed form" in name for name in failed), failed
 
 
+@pytest.mark.slow
 def test_norm_stability_fails_when_the_norm_drift_has_the_wrong_sign(monkeypatch):
     report = _run_with_wrong_sde(monkeypatch, "norm_stability",
                                  lambda sde: Perturbed(sde, norm_drift=lambda v: -sde.norm_drift(v)))

@@ -96,6 +96,7 @@ def test_quadrature_matches_closed_form_for_sin_and_sinh(spec, sign):
     np.testing.assert_allclose(kernel_map(spec, Q), exact, rtol=1e-13, atol=1e-15)
 
 
+@pytest.mark.slow
 def test_tanh_quadrature_matches_mpmath_quadrature():
     Q = np.array([[1.0, 0.3], [0.3, 1.5]])
     reference = kernel_map("tanh", Q, precision="mpmath")   # tanh-sinh quadrature, 15 digits
@@ -166,7 +167,7 @@ def _first_order_slope(phi, Q0, alpha=None):
     return np.polyfit(np.log(depths), np.log(errors), 1)[0]
 
 
-@pytest.mark.parametrize("phi", ["relu", "tanh"])
+@pytest.mark.parametrize("phi", ["relu", pytest.param("tanh", marks=pytest.mark.slow)])
 def test_recursion_converges_to_ode_at_first_order(phi):
     Q0 = np.array([[1.0, 0.4, -0.1], [0.4, 1.5, 0.3], [-0.1, 0.3, 0.7]])
     assert _first_order_slope(phi, Q0) == pytest.approx(-1.0, abs=0.05)

@@ -4,10 +4,9 @@ import pytest
 import scipy.special
 import scipy.stats
 
+from conftest import KS_ALPHA
 from covsde.derive import InputError, derive_sde
 from covsde.solvers.sde.scalar_sdes import simulate_correlation, simulate_norm
-
-KS_ALPHA = 0.001
 
 
 def test_norm_log_scheme_exact_for_linear_activation():

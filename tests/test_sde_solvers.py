@@ -11,23 +11,12 @@ import pytest
 import scipy.linalg
 import scipy.stats
 
+from conftest import KS_ALPHA
 from covsde.derive import InputError, derive_sde
 from covsde.solvers.sde.driver import simulate_sde
 from covsde.solvers.sde.mean_ode import solve_mean_ode
 from covsde.solvers.sde.schemes import get_scheme
 from covsde.solvers.sde.symmetric_noise import covariance_noise, project_psd, psd_factor
-
-KS_ALPHA = 0.001
-
-
-@pytest.fixture(scope="module")
-def linear():
-    return derive_sde("x")
-
-
-@pytest.fixture(scope="module")
-def tanh():
-    return derive_sde("tanh", a=1, convention="normalized")
 
 
 def slope(dts, errors):

@@ -13,17 +13,10 @@ import pytest
 import scipy.special
 import scipy.stats
 
+from conftest import KS_ALPHA, V0_TWO_INPUTS
 from covsde.derive import InputError, derive_sde
 from covsde.solvers.sde.compiled import generated_drift
 from covsde.solvers.sde.driver import simulate_sde
-
-KS_ALPHA = 0.001
-V0_2 = np.array([[1.0, 0.3], [0.3, 1.0]])
-
-
-@pytest.fixture(scope="module")
-def tanh():
-    return derive_sde("tanh", a=1, convention="normalized")
 
 
 def test_rademacher_euler_has_weak_order_one_on_linear_gbm():
@@ -59,8 +52,8 @@ def test_rademacher_and_gaussian_euler_agree_in_law_for_tanh_m2(tanh):
     log V11_T differ by O(dt) ≈ 1e−3 in CDF, far below the two-sample KS resolution at
     alpha = 0.001 with 20,000 paths each (critical distance 1.95 sqrt(2/20000) = 0.0195)."""
     kw = dict(steps=500, paths=20_000)
-    gauss = simulate_sde(tanh, V0_2, 1.0, seed=21, **kw)
-    signs = simulate_sde(tanh, V0_2, 1.0, seed=22, noise="rademacher", **kw)
+    gauss = simulate_sde(tanh, V0_TWO_INPUTS, 1.0, seed=21, **kw)
+    signs = simulate_sde(tanh, V0_TWO_INPUTS, 1.0, seed=22, noise="rademacher", **kw)
     assert signs.noise == "rademacher" and "rademacher" in signs.message
     for quantity in (lambda r: r.correlation[:, 0, 1], lambda r: np.log(r.V[:, 0, 0])):
         assert scipy.stats.ks_2samp(quantity(gauss), quantity(signs)).pvalue > KS_ALPHA
@@ -82,21 +75,21 @@ def test_rademacher_explosion_fraction_matches_gammainc():
 
 def test_rademacher_same_seed_same_numbers_across_workers_and_chunks(tanh):
     kw = dict(steps=20, paths=10_003, seed=11, save_at=[0.5], noise="rademacher")
-    a = simulate_sde(tanh, V0_2, 1.0, workers=1, chunk=4096, **kw)
-    b = simulate_sde(tanh, V0_2, 1.0, workers=2, chunk=4096, **kw)
-    c = simulate_sde(tanh, V0_2, 1.0, workers=1, chunk=16384, **kw)
+    a = simulate_sde(tanh, V0_TWO_INPUTS, 1.0, workers=1, chunk=4096, **kw)
+    b = simulate_sde(tanh, V0_TWO_INPUTS, 1.0, workers=2, chunk=4096, **kw)
+    c = simulate_sde(tanh, V0_TWO_INPUTS, 1.0, workers=1, chunk=16384, **kw)
     for r in (b, c):
         assert np.array_equal(a.V, r.V) and np.array_equal(a.saved, r.saved)
-    assert not np.array_equal(a.V, simulate_sde(tanh, V0_2, 1.0, **{**kw, "seed": 12}).V)
+    assert not np.array_equal(a.V, simulate_sde(tanh, V0_TWO_INPUTS, 1.0, **{**kw, "seed": 12}).V)
 
 
 # ----------------------------------------------------------------- numba backend
 CASES = [  # (activation, kwargs, V0, noise, T, explosion_threshold)
-    ("tanh", {}, V0_2, "gaussian", 1.0, 1e8),
-    ("tanh", {}, V0_2, "rademacher", 1.0, 1e8),
-    ("relu", dict(c_plus=0, c_minus=-1), V0_2, "gaussian", 1.0, 1e8),
-    ("sinh", {}, 2.0 * V0_2, "rademacher", 1.0, 1e3),       # explosions and PSD repairs
-    ("sinh", {}, 2.0 * V0_2, "gaussian", 1.0, 1e3),
+    ("tanh", {}, V0_TWO_INPUTS, "gaussian", 1.0, 1e8),
+    ("tanh", {}, V0_TWO_INPUTS, "rademacher", 1.0, 1e8),
+    ("relu", dict(c_plus=0, c_minus=-1), V0_TWO_INPUTS, "gaussian", 1.0, 1e8),
+    ("sinh", {}, 2.0 * V0_TWO_INPUTS, "rademacher", 1.0, 1e3),       # explosions and PSD repairs
+    ("sinh", {}, 2.0 * V0_TWO_INPUTS, "gaussian", 1.0, 1e3),
     ("sinh", {}, np.array([[1.5]]), "gaussian", 2.0, 1e3),    # m = 1
     ("sinh", {}, np.array([[1.5]]), "rademacher", 2.0, 1e3),
 ]
@@ -131,17 +124,17 @@ def test_numba_backend_reproduces_numpy_reference(activation, params, V0, noise,
 ])
 def test_bad_noise_or_backend_raises_input_error(tanh, kwargs):
     with pytest.raises(InputError):
-        simulate_sde(tanh, V0_2, 1.0, steps=10, paths=10, **kwargs)
+        simulate_sde(tanh, V0_TWO_INPUTS, 1.0, steps=10, paths=10, **kwargs)
 
 
 def test_numba_backend_bad_input(tanh, monkeypatch):
     pytest.importorskip("numba")
-    for kwargs, V0 in ((dict(scheme="lie"), V0_2), ({}, np.eye(3))):
+    for kwargs, V0 in ((dict(scheme="lie"), V0_TWO_INPUTS), ({}, np.eye(3))):
         with pytest.raises(InputError):
             simulate_sde(tanh, V0, 1.0, steps=10, paths=10, backend="numba", **kwargs)
     monkeypatch.setattr(generated_drift, "numba_available", lambda: False)
     with pytest.raises(InputError, match="pip install numba"):
-        simulate_sde(tanh, V0_2, 1.0, steps=10, paths=10, backend="numba")
+        simulate_sde(tanh, V0_TWO_INPUTS, 1.0, steps=10, paths=10, backend="numba")
 
 
 @pytest.mark.parametrize("activation, params", [
