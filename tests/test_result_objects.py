@@ -406,3 +406,14 @@ def test_norm_stability_and_shaping_expansion_latex(tanh):
     Vii, Vjj, Vij = sp.symbols("V^{ii} V^{jj} V^{ij}")
     assert "s^{-2}" in tex and sp.latex(Vij * (2 - Vii - Vjj)) in tex and r"n^{\frac{1}{2}}" in tex
     assert_frozen(shaping, "order")
+
+
+@pytest.mark.parametrize("activation,params", [("tanh", {}), ("softplus", {}), ("relu", {"c_plus": 0, "c_minus": -1}),
+                                               ("x + alpha*x**2 + beta*x**3", {})])
+def test_notebook_latex_compiles_in_a_document(activation, params, tmp_path):
+    from test_latex import compile_document        # skips when no LaTeX engine is on PATH
+    sde = derive_sde(activation, **params)
+    body = "\n\n".join([sde._repr_latex_(), sde.stability._repr_latex_()]
+                       + ([critical_shaping(sde.activation)._repr_latex_()] if sde.family == "smooth" else []))
+    compile_document("\n".join([r"\documentclass{article}", r"\usepackage{amsmath,amssymb}",
+                                r"\begin{document}", body, r"\end{document}", ""]), tmp_path)
