@@ -52,7 +52,7 @@ def relu_like_nu(c_plus, c_minus):
     return relu_like_drift(c_plus, c_minus).subs({A: 1, B: 1, R: rho}, simultaneous=True)
 
 
-@dataclass
+@dataclass(frozen=True, repr=False)
 class CovarianceSDE:
     """A derived covariance SDE: symbolic expressions plus numeric functions generated from them.
 
@@ -71,6 +71,10 @@ class CovarianceSDE:
     norm_drift_expr : sympy.Expr
         One-input drift b(v, v, v) of dV = b(V) dt + sqrt(2) V dB.
     stability : NormStability
+
+    Frozen: the numeric functions are generated on first use into a private cache (a dict
+    filled in place).  In a notebook the object shows its whole derivation as LaTeX
+    (:func:`covsde.derive.latex_report.notebook_latex`).
     """
 
     activation: Activation
@@ -82,7 +86,7 @@ class CovarianceSDE:
     norm_drift_expr: sp.Expr
     stability: NormStability
     _nu: sp.Expr | None = None
-    _numeric: dict = field(default_factory=dict, repr=False)
+    _numeric: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------- symbolic API
     @property
@@ -199,12 +203,15 @@ class CovarianceSDE:
         return sde_latex(self, standalone=standalone, inputs=inputs)
 
     def _repr_latex_(self):
-        return "$\\displaystyle " + sp.latex(self.drift_expr) + "$"
+        """The full derivation for notebooks: activation (and normalisation), shaping, drift b^ab,
+        diffusion Sigma, the SDE, the norm SDE, k and the regime."""
+        from .latex_report import notebook_latex
+        return notebook_latex(self)
 
     def __repr__(self):
         return (f"CovarianceSDE({self.activation.name}, convention={self.convention}, a={self.a}, "
                 f"exponent={self.exponent}, drift={sp.sstr(self.drift_expr)}, "
-                f"regime={self.stability.regime})")
+                f"k={sp.sstr(self.stability.k)}, regime={self.stability.regime})")
 
     # ------------------------------------------------------- compiled kernels
     def compiled_drift(self):

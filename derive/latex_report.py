@@ -51,23 +51,82 @@ def sde_snippets(sde, inputs: int | None = None) -> dict:
     out["drift"] = r"b^{ij}(V) = " + _tex(drift)
     out["diffusion"] = r"\Sigma^{ij,kl}(V) = V^{ik}V^{jl} + V^{il}V^{jk}"
     out["sde"] = r"dV_t = b(V_t)\,dt + \Sigma(V_t)^{1/2}\,dB_t"
-    out["norm_sde"] = (r"dV_t = \left(" + sp.latex(sde.norm_drift_expr.subs(v, sp.Symbol("V_t"))) +
-                       r"\right) dt + \sqrt{2}\, V_t\, dB_t")
-    st = sde.stability
-    if isinstance(st.regime, dict):
-        out["stability"] = r"k = " + sp.latex(st.k) + r";\quad " + r",\quad ".join(
-            rf"\text{{{name}}}: {sp.latex(cond)}" for name, cond in st.regime.items())
-    else:
-        verdict = rf"k = {sp.latex(st.k)}: \text{{{_REGIME_TEXT[st.regime]}}}"
-        if st.regime == "explodes":
-            verdict += r",\quad P(\text{explosion}\mid V_0) = " + \
-                sp.latex(st.explosion_probability_expr().args[0][0]
-                         if isinstance(st.explosion_probability_expr(), sp.Piecewise)
-                         else st.explosion_probability_expr())
-        out["stability"] = verdict
+    out["norm_sde"] = norm_sde_snippet(sde.norm_drift_expr)
+    out["stability"] = stability_snippet(sde.stability)
     if inputs:
         out["drift_matrix"] = r"b(V) = " + sp.latex(sde.drift_matrix(inputs))
     return out
+
+
+def norm_sde_snippet(norm_drift) -> str:
+    """dV_t = b(V_t) dt + sqrt(2) V_t dB_t for the one-input drift b(v) (SymPy, in v)."""
+    return (r"dV_t = \left(" + sp.latex(norm_drift.subs(v, sp.Symbol("V_t"))) +
+            r"\right) dt + \sqrt{2}\, V_t\, dB_t")
+
+
+def stability_snippet(st) -> str:
+    """k and the verdict of a :class:`covsde.derive.norm_stability.NormStability` (with P(explosion))."""
+    if isinstance(st.regime, dict):
+        return r"k = " + sp.latex(st.k) + r";\quad " + r",\quad ".join(
+            rf"\text{{{name}}}: {sp.latex(cond)}" for name, cond in st.regime.items())
+    verdict = rf"k = {sp.latex(st.k)}: \text{{{_REGIME_TEXT[st.regime]}}}"
+    if st.regime == "explodes":
+        verdict += r",\quad P(\text{explosion}\mid V_0) = " + \
+            sp.latex(st.explosion_probability_expr().args[0][0]
+                     if isinstance(st.explosion_probability_expr(), sp.Piecewise)
+                     else st.explosion_probability_expr())
+    return verdict
+
+
+def regime_label(st) -> str:
+    """The regime's name(s): ``stationary``, or ``explodes / stationary / vanishes`` with parameters."""
+    return " / ".join(st.regime) if isinstance(st.regime, dict) else st.regime
+
+
+def shaping_expansion_snippet(expansion) -> str:
+    """c E[phi_s(x) phi_s(y)] - V^ij = s^-q (coefficient) + ... of a ShapingExpansion, s = a n^(1/q)."""
+    lhs = r"c\,\mathbb{E}[\varphi_s(x)\varphi_s(y)] - V^{ij} = "
+    if expansion.order is None:
+        return lhs + r"0 \quad (\varphi(x) = x)"
+    return (lhs + rf"s^{{-{expansion.order}}} \left({_tex(expansion.coefficient)}\right) + \dots,"
+            r"\quad s = a\, n^{" + sp.latex(expansion.exponent) + "}")
+
+
+#: Titles of the snippets, as the LaTeX documents and notebook displays name them.
+SNIPPET_TITLES = {"activation": "Activation", "normalization": "Normalisation",
+                  "taylor": "Taylor expansion at 0", "shaping": "Shaping",
+                  "nu": "ReLU-like drift function", "drift": "Drift", "diffusion": "Diffusion",
+                  "sde": "Neural covariance SDE", "norm_sde": "Norm SDE (one input)",
+                  "stability": "Stability of the norm", "correlation_sde": "Correlation SDE",
+                  "drift_matrix": "Drift matrix"}
+
+
+def aligned_display(rows) -> str:
+    """(title, snippet) rows as one ``$$\\begin{aligned}...$$`` block: what a notebook renders."""
+    lines = [rf"\text{{{_escape(title)}}}\quad & {tex}" for title, tex in rows]
+    return "$$\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}$$"
+
+
+def notebook_latex(sde) -> str:
+    """The whole derivation as one display block (CovarianceSDE._repr_latex_): activation and its
+    normalisation, Taylor expansion, shaping, drift, diffusion, the SDE, the norm SDE, k and the
+    regime (ReLU-like: nu and the correlation SDE)."""
+    rows = []
+    for key, tex in sde_snippets(sde).items():
+        title = SNIPPET_TITLES.get(key, key)
+        if key == "stability":
+            title += f" ({regime_label(sde.stability)})"
+        rows.append((title, tex))
+        if key == "activation" and sde.activation.normalization:
+            rows.append((SNIPPET_TITLES["normalization"],
+                         r"\text{" + _normalization_note(sde.activation.normalization) + "}"))
+    return aligned_display(rows)
+
+
+def _normalization_note(text: str) -> str:
+    """The activation's normalisation sentence as LaTeX text, with phi typeset as $\\varphi$."""
+    text = _escape(text)
+    return re.sub(r"phi('?\(0\))?", lambda m: "$\\varphi" + (m.group(1) or "") + "$", text)
 
 
 def sde_latex(sde, standalone: bool = False, inputs: int | None = None) -> str:
@@ -76,22 +135,15 @@ def sde_latex(sde, standalone: bool = False, inputs: int | None = None) -> str:
     lines = []
     if sde.activation.normalization:
         lines.append(r"% " + sde.activation.normalization)
-    titles = {"activation": "Activation", "taylor": "Taylor expansion at 0", "shaping": "Shaping",
-              "nu": "ReLU-like drift function", "drift": "Drift", "diffusion": "Diffusion",
-              "sde": "Neural covariance SDE", "norm_sde": "Norm SDE (one input)",
-              "stability": "Stability of the norm", "correlation_sde": "Correlation SDE",
-              "drift_matrix": "Drift matrix"}
     for key, tex in snippets.items():
-        lines.append(f"% {titles.get(key, key)}")
+        lines.append(f"% {SNIPPET_TITLES.get(key, key)}")
         lines.append(r"\begin{equation*}" + "\n" + tex + "\n" + r"\end{equation*}")
     body = "\n".join(lines)
     if not standalone:
         return body
     note = ""
     if sde.activation.normalization:
-        text = _escape(sde.activation.normalization)
-        text = re.sub(r"phi('?\(0\))?", lambda m: "$\\varphi" + (m.group(1) or "") + "$", text)
-        note = "The activation was " + text + ".\n\n"
+        note = "The activation was " + _normalization_note(sde.activation.normalization) + ".\n\n"
     return "\n".join([
         r"\documentclass{article}",
         r"\usepackage{amsmath,amssymb}",

@@ -55,7 +55,7 @@ def stationary_density(p) -> sp.Expr:
     return v ** (p[0] - 2) * sp.exp(exponent_polynomial(p))
 
 
-@dataclass
+@dataclass(frozen=True)
 class NormStability:
     """The stability verdict for the norm of a shaped network.
 
@@ -70,6 +70,9 @@ class NormStability:
         mapping each possible regime to the SymPy relation on the parameters where it holds.
     explosion_condition : sympy relational or bool
         Where finite-time explosion has positive probability.
+
+    Frozen; numeric densities are generated on first use into a private cache.  In a notebook it
+    shows the norm SDE, k and the verdict as LaTeX.
     """
 
     norm_drift: sp.Expr
@@ -78,6 +81,14 @@ class NormStability:
     explosion_condition: object
     _p: tuple = field(repr=False, default=())
     _numeric: dict = field(repr=False, compare=False, default_factory=dict)
+
+    def _repr_latex_(self):
+        """The norm SDE, k and the verdict (with P(explosion) when the norm explodes)."""
+        from .latex_report import SNIPPET_TITLES, aligned_display, norm_sde_snippet, regime_label, \
+            stability_snippet
+        return aligned_display([
+            (SNIPPET_TITLES["norm_sde"], norm_sde_snippet(self.norm_drift)),
+            (SNIPPET_TITLES["stability"] + f" ({regime_label(self)})", stability_snippet(self))])
 
     # ------------------------------------------------------------------ helpers
     @property

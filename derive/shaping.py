@@ -43,11 +43,17 @@ class ShapingExpansion:
         p = 1/q of the critical shaping s = a n^p.
     coefficient : sympy.Expr
         The eps^q coefficient, a polynomial in A, B, R (0 when order is None).
+
+    In a notebook it shows c E[phi_s phi_s] - R = s^-q (coefficient) + ... as LaTeX.
     """
 
     order: int | None
     exponent: sp.Rational | None
     coefficient: sp.Expr
+
+    def _repr_latex_(self):
+        from .latex_report import aligned_display, shaping_expansion_snippet
+        return aligned_display([("Leading term of the shaped covariance", shaping_expansion_snippet(self))])
 
 
 def _nonzero(c) -> bool:

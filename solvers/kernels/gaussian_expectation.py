@@ -47,6 +47,7 @@ import numpy as np
 from covsde.derive import Activation, ActivationError, InputError, as_activation
 from covsde.derive.gaussian_kernels import gaussian_kernel_closed_form
 
+from covsde.solvers import result_display as display
 from covsde.solvers.input_validation import symmetric_psd
 
 #: Default number of quadrature nodes per dimension (the 2-D rule has degree**2 nodes).
@@ -91,6 +92,9 @@ class GaussianKernelMap:
     precision : {"double", "mpmath"}
     rule : {"hermite", "trapezoid", "mehler"}
         Quadrature rule (quadrature only).
+
+    A map, not a run: no seed; ``message`` says how F_phi is computed, and notebooks show the
+    settings as a table (:mod:`covsde.solvers.result_display`).
     """
 
     name: str
@@ -103,6 +107,25 @@ class GaussianKernelMap:
     #: f(q_aa, q_bb, q_ab, rho) of the closed form, numpy and mpmath (None for quadrature).
     _closed_form: object = field(default=None, repr=False, compare=False)
     _closed_form_mp: object = field(default=None, repr=False, compare=False)
+
+    @property
+    def message(self) -> str:
+        """One line: how F_phi(Q) is computed."""
+        if self.method != "quadrature":
+            how = f"the closed form '{self.method}'"
+        else:
+            how = {"hermite": f"Gauss-Hermite quadrature, {self.degree} nodes per dimension",
+                   "trapezoid": f"the trapezoidal rule, {self.degree} nodes per dimension",
+                   "mehler": f"Mehler's expansion (2-D trapezoid with {self.degree} nodes per "
+                             "dimension where it does not converge)"}[self.rule]
+        return f"F_phi(Q) = E[phi(Z) phi(Z)^T], Z ~ N(0, Q), for {self.name} by {how}" + \
+            (" in mpmath" if self.precision == "mpmath" else "")
+
+    def _repr_html_(self) -> str:
+        settings = {"activation": self.name, "method": self.method, "precision": self.precision}
+        if self.method == "quadrature":
+            settings |= {"rule": self.rule, "degree": self.degree}
+        return display.html_report("GaussianKernelMap", self.message, settings)
 
     def __call__(self, Q):
         """F_phi(Q) for Q (..., m, m) symmetric PSD; returns (..., m, m), symmetric."""

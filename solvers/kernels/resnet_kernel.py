@@ -22,10 +22,11 @@ from scipy.integrate import solve_ivp
 from covsde.derive import InputError
 from covsde.derive.branch_schedule import schedule_function
 
+from covsde.solvers import result_display as display
 from covsde.solvers.kernels.gaussian_expectation import gaussian_kernel_map, validate_covariance
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class KernelResult:
     """The ResNet kernel at time t.
 
@@ -44,6 +45,9 @@ class KernelResult:
         ``"ode"`` with the integrator's name, or ``"recursion"`` with the depth.
     success : bool
     message : str
+
+    The kernel is deterministic: no seed, no paths.  Notebooks show the settings and the entries
+    q^ab(t) and correlations rho^ab(t) (:mod:`covsde.solvers.result_display`).
     """
 
     q: np.ndarray
@@ -54,6 +58,18 @@ class KernelResult:
     method: str
     success: bool
     message: str
+
+    def _settings(self) -> dict:
+        return {"m": int(self.q.shape[-1]), "t": self.t, "method": self.method, "nfev": self.nfev,
+                "success": self.success}
+
+    def __repr__(self) -> str:
+        return display.settings_repr("KernelResult", self._settings() | {"message": self.message})
+
+    def _repr_html_(self) -> str:
+        values = {name: float(x) for name, x in display.covariance_samples(self.q, name="q").items()}
+        return display.html_report("KernelResult", self.message, self._settings(),
+                                   [display.values_table(values, "value at t")])
 
 
 def resnet_kernel(phi, Q0, *, t=1.0, alpha=None, rtol=1e-8, atol=1e-10, method="ode",

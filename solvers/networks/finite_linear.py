@@ -24,12 +24,13 @@ import numpy as np
 
 from covsde.derive.errors import InputError
 
+from covsde.solvers import result_display as display
 from covsde.solvers.input_validation import count
 from covsde.solvers.random_streams import generators, spawn_streams, stacked_normals
 from covsde.solvers.networks import network_sampling as ns
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class DeepLinearSamples:
     """Outputs and final covariance of finite deep linear networks.
 
@@ -44,7 +45,14 @@ class DeepLinearSamples:
     width, depth, outputs_count, networks : int
         N, L (L + 1 hidden layers), D.
     method : str
-    seed_entropy : int
+    seed : int
+        Entropy of the root SeedSequence (pass it as ``seed`` to reproduce the run).
+    message : str
+        One line summary.
+
+    A linear network does not overflow at the sizes simulated: no ``fraction_exploded``.
+    Notebooks show the settings and the mean, std and 5/50/95 % quantiles of V_L^ab, rho^ab and
+    of the outputs f(x^a) (pooled over the D outputs) (:mod:`covsde.solvers.result_display`).
     """
 
     outputs: np.ndarray
@@ -55,7 +63,8 @@ class DeepLinearSamples:
     outputs_count: int
     networks: int
     method: str
-    seed_entropy: int
+    seed: int
+    message: str
 
     @property
     def alpha(self) -> float:
@@ -66,6 +75,21 @@ class DeepLinearSamples:
     def final(self) -> np.ndarray:
         """V_L: (networks, m, m)."""
         return self.V
+
+    def _settings(self) -> dict:
+        return {"networks": self.networks, "m": int(self.V.shape[-1]), "width": self.width,
+                "depth": self.depth, "outputs": self.outputs_count, "alpha": self.alpha,
+                "method": self.method, "seed": self.seed}
+
+    def __repr__(self) -> str:
+        return display.settings_repr("DeepLinearSamples", self._settings() | {"message": self.message})
+
+    def _repr_html_(self) -> str:
+        samples = display.covariance_samples(self.V)
+        inputs = range(min(self.outputs.shape[1], display.TABLE_INPUTS))
+        samples.update({f"f(x^{a + 1})": self.outputs[:, a, :] for a in inputs})
+        return display.html_report("DeepLinearSamples", self.message, self._settings(),
+                                   [display.statistics_table(samples)])
 
 
 def simulate_deep_linear(X=None, *, K=None, width, depth, outputs=1, networks, seed=None,
@@ -120,7 +144,9 @@ def simulate_deep_linear(X=None, *, K=None, width, depth, outputs=1, networks, s
         else:
             V[part], F[part] = _weights(gens, rows, width, depth, outputs)
     return DeepLinearSamples(outputs=F, V=V, K=gram, width=width, depth=depth, outputs_count=outputs,
-                             networks=networks, method=method, seed_entropy=root.entropy)
+                             networks=networks, method=method, seed=root.entropy,
+                             message=f"{networks} deep linear networks of width {width}, depth {depth} "
+                                     f"(alpha = {depth / width:.4g}), {outputs} outputs ({method})")
 
 
 def _chain(gens, gram, N, depth, outputs):

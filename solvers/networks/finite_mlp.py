@@ -24,6 +24,7 @@ from numpy.polynomial.hermite_e import hermegauss
 from covsde.derive.activation import Activation, as_activation
 from covsde.derive.errors import InputError
 
+from covsde.solvers import result_display as display
 from covsde.solvers.input_validation import count
 from covsde.solvers.random_streams import generators, spawn_streams, stacked_normals
 from covsde.solvers.networks import network_sampling as ns
@@ -32,7 +33,7 @@ from covsde.solvers.networks import network_sampling as ns
 NORMALISING_NODES = 200
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class MLPSamples:
     """Covariances of finite shaped MLPs.
 
@@ -50,8 +51,14 @@ class MLPSamples:
     a, exponent : float
         Shaping s = a * width**exponent (smooth family; unused for the ReLU-like family).
     convention, method : str
-    seed_entropy : int
+    seed : int
         Entropy of the root SeedSequence (pass it as ``seed`` to reproduce the run).
+    message : str
+        One line summary.
+
+    Notebooks show the settings and the mean, std and 5/50/95 % quantiles of V^ab and rho^ab at
+    the last recorded layer over the networks that did not overflow
+    (:mod:`covsde.solvers.result_display`).
     """
 
     V: np.ndarray
@@ -65,7 +72,8 @@ class MLPSamples:
     exponent: float
     convention: str
     method: str
-    seed_entropy: int
+    seed: int
+    message: str
 
     @property
     def times(self) -> np.ndarray:
@@ -76,6 +84,26 @@ class MLPSamples:
     def final(self) -> np.ndarray:
         """V at the last recorded layer: (networks, m, m)."""
         return self.V[:, -1]
+
+    @property
+    def fraction_exploded(self) -> float:
+        """Fraction of networks whose activations overflowed by the last recorded layer (V not finite)."""
+        return float(np.mean(~np.all(np.isfinite(self.final), axis=(-2, -1))))
+
+    def _settings(self) -> dict:
+        return {"networks": self.networks, "m": int(self.V.shape[-1]), "width": self.width,
+                "depth": self.depth, "activation": self.activation.name,
+                "convention": self.convention, "method": self.method, "seed": self.seed,
+                "fraction_exploded": self.fraction_exploded}
+
+    def __repr__(self) -> str:
+        return display.settings_repr("MLPSamples", self._settings() | {"message": self.message})
+
+    def _repr_html_(self) -> str:
+        settings = self._settings() | {"a": self.a, "exponent": self.exponent, "c": self.c,
+                                       "layers": display.layers_text(self.layers)}
+        return display.html_report("MLPSamples", self.message, settings,
+                                   [display.statistics_table(display.covariance_samples(self.final))])
 
 
 def normalising_constant(activation, width: int, *, a: float = 1.0, exponent=None,
@@ -183,9 +211,13 @@ def simulate_mlp(activation, X=None, *, V0=None, width, depth, networks, seed=No
                 sequence = _weights(gens, rows, phi_s, c, width, depth)
             for position, layer in enumerate(recorded):
                 V[part, position] = sequence[layer]
+    overflowed = int(np.count_nonzero(~np.all(np.isfinite(V[:, -1]), axis=(-2, -1))))
     return MLPSamples(V=V, layers=recorded, width=width, depth=depth, networks=networks, c=c,
                       activation=act, a=float(a), exponent=exponent, convention=convention,
-                      method=method, seed_entropy=root.entropy)
+                      method=method, seed=root.entropy,
+                      message=f"{networks} {act.name} networks of width {width}, depth {depth} "
+                              f"({convention}, {method}): {overflowed} overflowed by layer "
+                              f"{int(recorded[-1])}")
 
 
 def _chain(gens, gram, phi_s, c, n, depth):

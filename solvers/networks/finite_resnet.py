@@ -18,12 +18,13 @@ import numpy as np
 from covsde.derive.activation import Activation, as_activation
 from covsde.derive.errors import InputError
 
+from covsde.solvers import result_display as display
 from covsde.solvers.input_validation import count
 from covsde.solvers.random_streams import generators, spawn_streams, stacked_normals
 from covsde.solvers.networks import network_sampling as ns
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ResNetSamples:
     """Kernels of finite ResNets.
 
@@ -31,6 +32,7 @@ class ResNetSamples:
     ----------
     q : (networks, len(layers), m, m) array
         q_l^{ab} = <Y_l(a), Y_l(b)> / n at the recorded layers (layer 0 is Y_0 = W_in x/sqrt(n0)).
+        A network whose activations overflowed holds inf or NaN from that layer on.
     layers : int array
         Recorded layer indices l in 0..depth.
     alpha : (depth,) array
@@ -38,7 +40,14 @@ class ResNetSamples:
     width, depth, networks : int
     activation : Activation
     method : str
-    seed_entropy : int
+    seed : int
+        Entropy of the root SeedSequence (pass it as ``seed`` to reproduce the run).
+    message : str
+        One line summary.
+
+    Notebooks show the settings and the mean, std and 5/50/95 % quantiles of q^ab and rho^ab at
+    the last recorded layer over the networks that did not overflow
+    (:mod:`covsde.solvers.result_display`).
     """
 
     q: np.ndarray
@@ -49,7 +58,8 @@ class ResNetSamples:
     networks: int
     activation: Activation
     method: str
-    seed_entropy: int
+    seed: int
+    message: str
 
     @property
     def final(self) -> np.ndarray:
@@ -60,6 +70,25 @@ class ResNetSamples:
     def times(self) -> np.ndarray:
         """ODE times t = l / L of the recorded layers (uniform-branch convention)."""
         return self.layers / max(self.depth, 1)
+
+    @property
+    def fraction_exploded(self) -> float:
+        """Fraction of networks whose activations overflowed by the last recorded layer (q not finite)."""
+        return float(np.mean(~np.all(np.isfinite(self.final), axis=(-2, -1))))
+
+    def _settings(self) -> dict:
+        return {"networks": self.networks, "m": int(self.q.shape[-1]), "width": self.width,
+                "depth": self.depth, "activation": self.activation.name, "method": self.method,
+                "seed": self.seed, "fraction_exploded": self.fraction_exploded}
+
+    def __repr__(self) -> str:
+        return display.settings_repr("ResNetSamples", self._settings() | {"message": self.message})
+
+    def _repr_html_(self) -> str:
+        settings = self._settings() | {"layers": display.layers_text(self.layers)}
+        samples = display.covariance_samples(self.final, name="q")
+        return display.html_report("ResNetSamples", self.message, settings,
+                                   [display.statistics_table(samples)])
 
 
 def branch_scales(alpha, depth: int) -> np.ndarray:
@@ -143,8 +172,11 @@ def simulate_resnet(activation, X=None, *, Q0=None, width, depth, alpha=None, ne
             sequence = _resnet_kernels(gens, gram, rows, phi, scales, width, method)
         for position, layer in enumerate(recorded):
             q[part, position] = sequence[layer]
+    overflowed = int(np.count_nonzero(~np.all(np.isfinite(q[:, -1]), axis=(-2, -1))))
     return ResNetSamples(q=q, layers=recorded, alpha=scales, width=width, depth=depth,
-                         networks=networks, activation=act, method=method, seed_entropy=root.entropy)
+                         networks=networks, activation=act, method=method, seed=root.entropy,
+                         message=f"{networks} {act.name} ResNets of width {width}, depth {depth} "
+                                 f"({method}): {overflowed} overflowed by layer {int(recorded[-1])}")
 
 
 def _resnet_kernels(gens, gram, rows, phi, scales, n, method):

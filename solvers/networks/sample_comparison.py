@@ -13,12 +13,13 @@ import numpy as np
 
 from covsde.derive.errors import InputError
 
+from covsde.solvers import result_display as display
 from covsde.solvers.covariance_quantities import correlation
 
 QUANTITIES = ("rho", "logV", "V")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class QuantityComparison:
     """One row: a scalar quantity compared between two samples.
 
@@ -37,12 +38,57 @@ class QuantityComparison:
     dropped_a: int = 0
     dropped_b: int = 0
 
+    @property
+    def message(self) -> str:
+        """One line: the statistics of this row."""
+        return (f"{self.name}: KS {self.ks_statistic:.4g} (p = {self.ks_pvalue:.3g}), "
+                f"W1 {self.wasserstein:.4g}, means {self.mean_a:.4g} vs {self.mean_b:.4g} "
+                f"({self.n_a} vs {self.n_b} values)")
 
-@dataclass(frozen=True)
+    def __repr__(self) -> str:
+        return display.settings_repr("QuantityComparison", {
+            "name": self.name, "ks_statistic": self.ks_statistic, "ks_pvalue": self.ks_pvalue,
+            "wasserstein": self.wasserstein, "mean_a": self.mean_a, "mean_b": self.mean_b,
+            "n_a": self.n_a, "n_b": self.n_b, "dropped_a": self.dropped_a, "dropped_b": self.dropped_b})
+
+    def _repr_html_(self) -> str:
+        return display.html_report("QuantityComparison", self.message, {},
+                                   [(COMPARISON_HEADER, [_comparison_row(self)])])
+
+
+#: Columns of a comparison table (HTML).
+COMPARISON_HEADER = ("quantity", "KS", "p-value", "W1", "mean A", "mean B", "n A", "n B",
+                     "dropped A", "dropped B")
+
+
+def _comparison_row(r: QuantityComparison) -> tuple:
+    return (r.name, r.ks_statistic, r.ks_pvalue, r.wasserstein, r.mean_a, r.mean_b, r.n_a, r.n_b,
+            r.dropped_a, r.dropped_b)
+
+
+@dataclass(frozen=True, repr=False)
 class SampleComparison:
     """All rows of a comparison; index by name, e.g. ``result["rho^12"]``."""
 
     rows: tuple
+
+    @property
+    def message(self) -> str:
+        """One line: the largest KS statistic and where it is."""
+        rows = [r for r in self.rows if np.isfinite(r.ks_statistic)]
+        if not rows:
+            return f"{len(self.rows)} quantities compared, none with finite values in both samples"
+        worst = max(rows, key=lambda r: r.ks_statistic)
+        return (f"{len(self.rows)} quantities compared; largest KS statistic {worst.ks_statistic:.4g} "
+                f"({worst.name}, p = {worst.ks_pvalue:.3g})")
+
+    def __repr__(self) -> str:
+        return display.settings_repr("SampleComparison", {"quantities": self.names,
+                                                          "message": self.message})
+
+    def _repr_html_(self) -> str:
+        return display.html_report("SampleComparison", self.message, {},
+                                   [(COMPARISON_HEADER, [_comparison_row(r) for r in self.rows])])
 
     def __getitem__(self, name: str) -> QuantityComparison:
         for row in self.rows:

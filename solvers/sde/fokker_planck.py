@@ -35,12 +35,13 @@ import scipy.sparse.linalg as spla
 
 from covsde.derive.errors import InputError
 
+from covsde.solvers import result_display as display
 from covsde.solvers.input_validation import count, positive_time
 
 X_MAX = 30.0
 
 
-@dataclass
+@dataclass(frozen=True, repr=False)
 class CorrelationDensity:
     """Density of ρ_t from the Fokker–Planck equation.
 
@@ -52,6 +53,11 @@ class CorrelationDensity:
     density : (N,) density of ρ at the nodes: mass / (cell width in ρ)
     save_at, saved_mass : the times and the cell masses (k, N) at those times (or None)
     T, rho0 : settings
+    message : one line summary (grid, time steps, total mass).
+
+    The equation is deterministic: no seed, and ρ cannot explode.  Notebooks show the settings and
+    the mean, std and 5/50/95 % quantiles of ρ_T under the computed law
+    (:mod:`covsde.solvers.result_display`).
     """
 
     x: np.ndarray
@@ -63,6 +69,7 @@ class CorrelationDensity:
     rho0: float
     save_at: np.ndarray | None = None
     saved_mass: np.ndarray | None = None
+    message: str = ""
 
     @property
     def density(self) -> np.ndarray:
@@ -72,6 +79,22 @@ class CorrelationDensity:
     def total_mass(self) -> float:
         return float(np.sum(self.mass))
 
+    @property
+    def mean(self) -> float:
+        """E ρ_T = sum_i mass_i ρ_i (each cell's mass at its node ρ_i = tanh x_i)."""
+        return float(np.sum(self.mass * self.rho) / np.sum(self.mass))
+
+    @property
+    def std(self) -> float:
+        """sqrt(E ρ_T² − (E ρ_T)²) with the masses at the nodes, as :attr:`mean`."""
+        second = float(np.sum(self.mass * self.rho ** 2) / np.sum(self.mass))
+        return float(np.sqrt(max(second - self.mean ** 2, 0.0)))
+
+    def quantile(self, p):
+        """The r with P(ρ_T ≤ r) = p: the inverse of :meth:`cdf` (p may be an array in [0, 1])."""
+        F = np.concatenate([[0.0], np.cumsum(self.mass)]) / np.sum(self.mass)
+        return np.tanh(np.interp(np.asarray(p, dtype=np.float64), F, self.x_edges))
+
     def cdf(self, r, mass=None):
         """P(ρ_T ≤ r), piecewise linear in x between cell edges (r may be an array)."""
         mass = self.mass if mass is None else mass
@@ -79,6 +102,19 @@ class CorrelationDensity:
         with np.errstate(divide="ignore"):
             x = np.arctanh(np.clip(np.asarray(r, dtype=np.float64), -1.0, 1.0))
         return np.interp(x, self.x_edges, F, left=0.0, right=1.0)
+
+    def _settings(self) -> dict:
+        return {"T": self.T, "rho0": self.rho0, "cells": int(self.mass.size)}
+
+    def __repr__(self) -> str:
+        return display.settings_repr("CorrelationDensity", self._settings() | {"message": self.message})
+
+    def _repr_html_(self) -> str:
+        q = self.quantile(display.QUANTILES)
+        header = ("quantity", "mean", "std", "q05", "q50", "q95")
+        rows = [("rho", self.mean, self.std, q[0], q[1], q[2])]
+        settings = self._settings() | {"total mass": self.total_mass}
+        return display.html_report("CorrelationDensity", self.message, settings, [(header, rows)])
 
 
 def _bernoulli(z):
@@ -158,7 +194,10 @@ def correlation_density(sde, rho0, T, *, grid=4000, time_steps=2000, save_at=Non
             saved[save_idx == n] = q
     return CorrelationDensity(x=centres, x_edges=edges, rho=np.tanh(centres), rho_edges=np.tanh(edges),
                               mass=q, T=float(T), rho0=float(rho0),
-                              save_at=None if save_idx is None else save_idx * dt, saved_mass=saved)
+                              save_at=None if save_idx is None else save_idx * dt, saved_mass=saved,
+                              message=f"Fokker-Planck in x = artanh(rho): {grid} cells on [{x_lo:.3g}, "
+                                      f"{x_hi:.3g}], {time_steps} BDF2 steps to T = {T:g}; "
+                                      f"mass {np.sum(q):.15g}")
 
 
 def _domain(sde, x0, T):

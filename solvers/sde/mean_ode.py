@@ -14,15 +14,21 @@ from scipy.integrate import solve_ivp
 
 from covsde.derive.errors import InputError
 
+from covsde.solvers import result_display as display
 from covsde.solvers.input_validation import covariance_per_path, positive_time
 
 
-@dataclass
+@dataclass(frozen=True, repr=False)
 class MeanODEResult:
     """Outcome of :func:`solve_mean_ode`.
 
-    V : (m, m) at T; t : (k,) the save times; saved : (k, m, m) V at those times;
-    success, message, status : as returned by ``solve_ivp``; rtol, atol, method : settings.
+    V : (m, m) at T (nan when the solution blew up before T); t : (k,) the save times;
+    saved : (k, m, m) V at those times; success, message, status : as returned by ``solve_ivp``
+    (the message says so when the solution blows up); rtol, atol, method : settings; T : the
+    final time asked for.  The ODE is deterministic: no seed, no paths.
+
+    Notebooks show the settings and the entries V^ab(T) and correlations rho^ab(T)
+    (:mod:`covsde.solvers.result_display`).
     """
 
     V: np.ndarray
@@ -34,6 +40,19 @@ class MeanODEResult:
     rtol: float
     atol: float
     method: str
+    T: float
+
+    def _settings(self) -> dict:
+        return {"m": int(self.V.shape[-1]), "T": self.T, "method": self.method, "rtol": self.rtol,
+                "atol": self.atol, "success": self.success}
+
+    def __repr__(self) -> str:
+        return display.settings_repr("MeanODEResult", self._settings() | {"message": self.message})
+
+    def _repr_html_(self) -> str:
+        values = {name: float(x) for name, x in display.covariance_samples(self.V).items()}
+        return display.html_report("MeanODEResult", self.message, self._settings() | {"status": self.status},
+                                   [display.values_table(values, "value at T")])
 
 
 def solve_mean_ode(sde, V0, T, *, rtol=1e-9, atol=1e-12, save_at=None, method="DOP853") -> MeanODEResult:
@@ -92,4 +111,4 @@ def solve_mean_ode(sde, V0, T, *, rtol=1e-9, atol=1e-12, save_at=None, method="D
                    f"the mean ODE explodes in finite time from this V0")
     V_end = full(sol.y[:, -1]) if success else np.full((m, m), np.nan)
     return MeanODEResult(V=V_end, t=t_eval, saved=saved, success=success, status=int(sol.status),
-                         message=message, rtol=float(rtol), atol=float(atol), method=method)
+                         message=message, rtol=float(rtol), atol=float(atol), method=method, T=float(T))

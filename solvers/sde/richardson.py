@@ -22,13 +22,17 @@ import numpy as np
 
 from covsde.derive.errors import InputError
 
+from covsde.solvers import result_display as display
 from covsde.solvers.input_validation import count, covariance_per_path, positive_time
 from covsde.solvers.random_streams import BLOCK, CoupledNormals, path_chunks, paths_per_chunk
 from covsde.solvers.sde.schemes import get_scheme
 from covsde.solvers.sde.symmetric_noise import psd_factor
 
+#: Components of a vector-valued f shown per step count in the notebook table.
+RICHARDSON_TABLE_COMPONENTS = 4
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class RichardsonEstimate:
     """Richardson-extrapolated Euler estimates of E[f(V_T)] at several step counts.
 
@@ -57,6 +61,13 @@ class RichardsonEstimate:
     paths : int
     seed : int
         SeedSequence entropy (pass it as ``seed`` to reproduce the run).
+    message : str
+        One line summary.
+
+    A path that explodes makes E f(V_T) undefined and :func:`richardson_expectation` raises, so
+    there is no ``fraction_exploded``.  Notebooks show the settings and, per step count, the
+    estimate, its standard error and its deviation from the finest estimate
+    (:mod:`covsde.solvers.result_display`).
     """
 
     steps: np.ndarray
@@ -74,6 +85,29 @@ class RichardsonEstimate:
     T: float
     paths: int
     seed: object
+    message: str
+
+    def _settings(self) -> dict:
+        return {"paths": self.paths, "T": self.T, "steps": [int(n) for n in self.steps],
+                "seed": self.seed}
+
+    def __repr__(self) -> str:
+        return display.settings_repr("RichardsonEstimate", self._settings() | {"message": self.message})
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for kind, steps, value, error, deviation in (
+                ("Richardson", self.steps, self.value, self.standard_error, self.deviation),
+                ("Euler", self.euler_steps, self.euler_value, self.euler_standard_error,
+                 self.euler_deviation)):
+            for i, n in enumerate(steps):
+                flat = (value[i].ravel(), error[i].ravel(), deviation[i].ravel())
+                components = min(flat[0].size, RICHARDSON_TABLE_COMPONENTS)
+                for j in range(components):
+                    label = f"{kind} N={int(n)}" + ("" if flat[0].size == 1 else f" [{j}]")
+                    rows.append((label, flat[0][j], flat[1][j], flat[2][j]))
+        header = ("estimate", "value", "standard error", "minus finest Richardson")
+        return display.html_report("RichardsonEstimate", self.message, self._settings(), [(header, rows)])
 
 
 class _Moments:
@@ -193,7 +227,9 @@ def richardson_expectation(sde, V0, T, f, *, steps, paths, seed=None, chunk=None
                               euler_standard_error=stack(euler, "standard_error"),
                               euler_deviation=stack(euler_deviation, "mean"),
                               euler_deviation_standard_error=stack(euler_deviation, "standard_error"),
-                              T=T, paths=paths, seed=seq.entropy)
+                              T=T, paths=paths, seed=seq.entropy,
+                              message=f"R(T/N) = 2 E f(Y^2N) - E f(Y^N) for N = {', '.join(map(str, base))} "
+                                      f"from Euler on {paths} shared Brownian paths, T = {T:g}")
 
 
 def _euler_levels(scheme, sde, V0, P, T, levels, normals, threshold):

@@ -16,6 +16,7 @@ import numpy as np
 
 from covsde.derive.errors import InputError
 
+from covsde.solvers import result_display as display
 from covsde.solvers.input_validation import count, positive_time
 from covsde.solvers.random_streams import BLOCK, path_chunks
 
@@ -25,9 +26,22 @@ CHUNK = 16 * BLOCK
 LOG_FLOOR = np.log(np.finfo(np.float64).tiny)
 
 
-@dataclass
+@dataclass(frozen=True, repr=False)
 class NormResult:
-    """Outcome of :func:`simulate_norm`: V at T (paths,), explosions, settings."""
+    """Outcome of :func:`simulate_norm`.
+
+    Attributes
+    ----------
+    V : (paths,) V at T; an exploded path keeps the value that crossed the threshold.
+    exploded : (paths,) bool; explosion_time : (paths,) first grid time above the threshold, inf
+        where none.
+    T, steps, paths, scheme, explosion_threshold : the settings used.
+    seed : the SeedSequence entropy (pass it as ``seed`` to reproduce the run).
+    message : one line summary.
+
+    Notebooks show the settings and the mean, std and 5/50/95 % quantiles of V_T and log V_T
+    over the paths that did not explode (:mod:`covsde.solvers.result_display`).
+    """
 
     V: np.ndarray
     exploded: np.ndarray
@@ -44,10 +58,38 @@ class NormResult:
     def fraction_exploded(self) -> float:
         return float(np.mean(self.exploded))
 
+    def _settings(self) -> dict:
+        return {"paths": self.paths, "T": self.T, "steps": self.steps, "scheme": self.scheme,
+                "seed": self.seed, "fraction_exploded": self.fraction_exploded}
 
-@dataclass
+    def __repr__(self) -> str:
+        return display.settings_repr("NormResult", self._settings() | {"message": self.message})
+
+    def _repr_html_(self) -> str:
+        kept = self.V[~self.exploded]
+        with np.errstate(divide="ignore"):
+            samples = {"V": kept, "log V": np.log(kept)}
+        settings = self._settings() | {"dt": self.T / self.steps,
+                                       "explosion_threshold": self.explosion_threshold}
+        return display.html_report("NormResult", self.message, settings,
+                                   [display.statistics_table(samples)])
+
+
+@dataclass(frozen=True, repr=False)
 class CorrelationResult:
-    """Outcome of :func:`simulate_correlation`: ρ at T (paths,), and how often [−1, 1] was enforced."""
+    """Outcome of :func:`simulate_correlation`.
+
+    Attributes
+    ----------
+    rho : (paths,) ρ at T.
+    clipped : number of path-steps put back into [−1, 1].
+    T, steps, paths : the settings used.
+    seed : the SeedSequence entropy (pass it as ``seed`` to reproduce the run).
+    message : one line summary.
+
+    ρ lives in [−1, 1]: no path explodes.  Notebooks show the settings and the mean, std and
+    5/50/95 % quantiles of ρ_T (:mod:`covsde.solvers.result_display`).
+    """
 
     rho: np.ndarray
     clipped: int
@@ -56,6 +98,18 @@ class CorrelationResult:
     paths: int
     seed: object
     message: str = ""
+
+    def _settings(self) -> dict:
+        return {"paths": self.paths, "T": self.T, "steps": self.steps, "seed": self.seed,
+                "clipped": self.clipped}
+
+    def __repr__(self) -> str:
+        return display.settings_repr("CorrelationResult", self._settings() | {"message": self.message})
+
+    def _repr_html_(self) -> str:
+        settings = self._settings() | {"dt": self.T / self.steps}
+        return display.html_report("CorrelationResult", self.message, settings,
+                                   [display.statistics_table({"rho": self.rho})])
 
 
 def simulate_norm(sde, V0, T, *, steps, paths, seed=None, explosion_threshold=1e8,

@@ -5,10 +5,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from covsde.solvers import result_display as display
 from covsde.solvers.covariance_quantities import correlation
 
 
-@dataclass
+@dataclass(frozen=True, repr=False)
 class SDEResult:
     """Outcome of :func:`covsde.solvers.simulate_sde`.
 
@@ -25,6 +26,9 @@ class SDEResult:
         settings used;
         ``seed`` is the SeedSequence entropy, enough to reproduce the run.
     message : one line summary.
+
+    Notebooks show a table of the settings and of the mean, std and 5/50/95 % quantiles of
+    V^ab and rho^ab over the paths that did not explode (:mod:`covsde.solvers.result_display`).
     """
 
     V: np.ndarray
@@ -50,6 +54,11 @@ class SDEResult:
         return self.T / self.steps
 
     @property
+    def m(self) -> int:
+        """Number of inputs (V is m × m)."""
+        return int(self.V.shape[-1])
+
+    @property
     def fraction_exploded(self) -> float:
         return float(np.mean(self.exploded))
 
@@ -57,3 +66,19 @@ class SDEResult:
     def correlation(self):
         """ρ^{αβ} = V^{αβ}/sqrt(V^{αα}V^{ββ}) at T, (paths, m, m); nan where a diagonal is 0."""
         return correlation(self.V)
+
+    # ------------------------------------------------------------------ display
+    def _settings(self) -> dict:
+        return {"paths": self.paths, "m": self.m, "T": self.T, "steps": self.steps,
+                "scheme": self.scheme, "noise": self.noise, "backend": self.backend,
+                "seed": self.seed, "fraction_exploded": self.fraction_exploded}
+
+    def __repr__(self) -> str:
+        return display.settings_repr("SDEResult", self._settings() | {"message": self.message})
+
+    def _repr_html_(self) -> str:
+        settings = self._settings() | {"dt": self.dt, "explosion_threshold": self.explosion_threshold,
+                                       "projections": self.projections}
+        samples = display.covariance_samples(self.V, keep=~self.exploded)
+        return display.html_report("SDEResult", self.message, settings,
+                                   [display.statistics_table(samples)])
