@@ -2,6 +2,7 @@
 :func:`covsde.derive.derive_sde`, print its report (:mod:`covsde.derive.text_report`)."""
 from __future__ import annotations
 
+import argparse
 import json
 import math
 
@@ -59,13 +60,18 @@ def register(sub):
                        description="Derive the Neural Covariance SDE (drift, diffusion, norm SDE, "
                                    "stability) of a shaped MLP from its activation.")
     add_activation_arguments(p)
+    p.add_argument("more_activations", nargs="*", metavar="ACT",
+                   help="with --latex: more activations, set side by side in one comparison table")
     p.add_argument("--inputs", type=int, default=None, metavar="M",
                    help="also print the m×m drift matrix for M inputs")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--latex", action="store_true", help="print LaTeX")
     out.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--standalone", action="store_true",
-                   help="with --latex: a complete document that compiles")
+                   help="with --latex: a complete document that compiles with pdflatex")
+    p.add_argument("--steps", action="store_true",
+                   help="with --latex: the derivation appendix (setting, Taylor coefficients, "
+                        "shaping, Gaussian moments, drift, norm, references)")
     p.set_defaults(func=run_derive)
 
     s = sub.add_parser("stability", help="classify the norm: explodes, vanishes or stationary",
@@ -82,6 +88,13 @@ def _check_inputs(args):
         raise InputError(f"--inputs must be between 1 and 12, got {args.inputs}")
     if args.standalone and not args.latex:
         raise InputError("--standalone goes with --latex")
+    if args.steps and not args.latex:
+        raise InputError("--steps goes with --latex")
+    if args.more_activations and not args.latex:
+        raise InputError("several activations go with --latex (a comparison table)")
+    if args.more_activations and (args.steps or args.inputs is not None):
+        raise InputError("--steps and --inputs take one activation; several activations give "
+                         "a comparison table")
 
 
 def run_derive(args) -> int:
@@ -89,8 +102,13 @@ def run_derive(args) -> int:
     sde = sde_from_arguments(args)
     if args.json:
         print(json.dumps(sde_json_report(sde), indent=2))
+    elif args.more_activations:
+        from covsde.derive.latex_comparison import comparison_latex
+        sdes = [sde] + [sde_from_arguments(argparse.Namespace(**{**vars(args), "activation": name}))
+                        for name in args.more_activations]
+        print(comparison_latex(sdes, standalone=args.standalone), end="")
     elif args.latex:
-        print(sde.latex(standalone=args.standalone, inputs=args.inputs))
+        print(sde.latex(standalone=args.standalone, inputs=args.inputs, steps=args.steps))
     else:
         print(sde_text_report(sde, inputs=args.inputs))
     return 0

@@ -197,14 +197,29 @@ class CovarianceSDE:
         return lambdified.scalar_function(self.drift_expr, (A, B, R), backend=backend)
 
     # ------------------------------------------------------------------ display
-    def latex(self, standalone: bool = False, inputs: int | None = None) -> str:
-        """LaTeX of the Taylor expansion, shaping, drift, diffusion, norm SDE and verdict."""
+    def latex(self, standalone: bool = False, inputs: int | None = None, steps: bool = False) -> str:
+        """LaTeX in a paper's conventions (:mod:`covsde.derive.latex_report`).
+
+        Parameters
+        ----------
+        standalone : bool
+            A complete document that compiles with pdflatex (else the body, to paste).
+        inputs : int, optional
+            Also the m×m drift matrix for this many inputs.
+        steps : bool
+            The derivation appendix (:mod:`covsde.derive.latex_appendix`): setting and symbols,
+            Taylor coefficients, shaping and its critical exponent, the Gaussian moments, drift,
+            diffusion, norm SDE and verdict, with references; else the labelled equations
+            (``covsde:<activation>:<snippet>``) of activation, Taylor expansion, shaping, drift,
+            diffusion, SDE, norm SDE and verdict.
+        """
         from .latex_report import sde_latex
-        return sde_latex(self, standalone=standalone, inputs=inputs)
+        return sde_latex(self, standalone=standalone, inputs=inputs, steps=steps)
 
     def _repr_latex_(self):
-        """The full derivation for notebooks: activation (and normalisation), shaping, drift b^ab,
-        diffusion Sigma, the SDE, the norm SDE, k and the regime."""
+        """The full derivation for notebooks, from the same snippets as :meth:`latex`: activation
+        (and normalisation), Taylor expansion, shaping, drift b^ij, diffusion Sigma, the SDE, the
+        norm SDE, k, the regime, the explosion probability and stationary law where they exist."""
         from .latex_report import notebook_latex
         return notebook_latex(self)
 
