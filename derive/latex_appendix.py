@@ -219,8 +219,9 @@ def _norm_step(sde, prefix) -> list:
                                             r"\left(" + paper_latex(log_drift.subs(v, sp.Symbol("V_t"))) +
                                             r"\right)") + r"\, dt + \sqrt{2}\, dB_t", f"{prefix}:log-norm"))
     if log_drift.is_number:
-        out.append(rf"so $\log V_t \sim N(\log V_0 {'-' if log_drift < 0 else '+'} "
-                   rf"{paper_latex(abs(log_drift))} t,\ 2t)$ exactly: $V_t$ is a geometric Brownian motion.")
+        rate = "" if abs(log_drift) == 1 else paper_latex(abs(log_drift)) + " "
+        out.append(rf"so $\log V_t \sim N(\log V_0 {'-' if log_drift < 0 else '+'} {rate}t,\ 2t)$ "
+                   r"exactly: $V_t$ is a geometric Brownian motion.")
     out.append(r"Write $b(v) = v\,p(v)$ and let $k$ be the leading coefficient of the polynomial $p$ "
                rf"(for $q = 2$, $k = (\tfrac34 \varphi''(0)^2 + \varphi'''(0))/a^2$ \cite{{{_LNR}}}). "
                r"Feller's boundary classification gives")
