@@ -50,8 +50,19 @@ class OneLineParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
         self._negative_number_matcher = NEGATIVE_NUMBER
 
+    def _get_values(self, action, arg_strings):
+        # argparse drops a "--" given as an option's value ("--steps=--") and passes [] or the default
+        # on, so the command ran with a value nobody typed; here "--" is the value, and is checked
+        if action.option_strings and action.nargs is None and arg_strings == ["--"]:
+            value = self._get_value(action, "--")
+            self._check_value(action, value)
+            return value
+        return super()._get_values(action, arg_strings)
+
     def error(self, message):
         message = " ".join(message.split())
+        if re.search(r"required: .*\bACT\b", message):    # "covsde derive -x": read as an option
+            message += f"; an ACT that starts with '-' goes after '--', e.g. {self.prog} -- '-x'"
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 

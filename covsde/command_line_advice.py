@@ -10,9 +10,10 @@ this module rewrites its messages, knowing only the options of the command that 
    becomes ``--param alpha=0.1``; "(A or A)" of two such calls becomes "(A)".
 2. A keyword ``name=value`` whose name is an option of the command (its argparse ``dest``) becomes
    ``--option value``: ``use noise='gaussian'`` -> ``use --noise gaussian``.
-3. Such a name as the subject of the message (``t must be a positive finite number``,
-   ``parameter a (the shaping constant) must be finite``), and such a name with an underscore
-   anywhere (``c_plus``), becomes the option (``--t``, ``--a``, ``--c-plus``).
+3. Such a name as the subject of the message (``t must be a positive finite number``), and such a
+   name with an underscore anywhere (``c_plus``), becomes the option (``--t``, ``--c-plus``).
+   (``parameter NAME`` is left alone: NAME may be an activation parameter that shares an option's
+   name, as ``a`` in ``x + a*x**2``; the shaping constant has its own phrase.)
 4. The phrases of :data:`PHRASES`, advice that has no option: replaced or dropped.
 
 ``tests/test_cli_guards.py`` runs every message the library can raise through this translation.
@@ -35,6 +36,8 @@ PHRASES = (
     (re.compile(r"\bthe schedule alpha(?: =)?"), "{alpha}", "alpha"),
     (re.compile(r"^alpha\(t\) is not finite at t = (\S+)$"),
      r"the schedule {alpha} is not finite at t = \1; give an alpha(t) finite on [0, {t}]", "alpha"),
+    (re.compile(r"\bthe shaping constant a\b"), "the shaping constant {a}", "a"),
+    (re.compile(r"^parameter a \(the shaping constant\)"), "{a} (the shaping constant)", "a"),
     (re.compile(r"\brtol/atol\b"), "{rtol}", "rtol"),
     (re.compile(r"\s*or a stiff integrator \(integrator='\w+'\)"), "", None),
 )
@@ -82,7 +85,7 @@ def command_line_message(message: str, options: dict) -> str:
         name = re.escape(dest)
         text = re.sub(_NOT_AFTER + rf"\b{name}={_VALUE}",
                       lambda match, option=option: f"{option} {match[1].strip(chr(39) + chr(34))}", text)
-        text = re.sub(rf"^(?:parameter\s+)?{name}\b{_SUBJECT}", option, text)
+        text = re.sub(rf"^{name}\b{_SUBJECT}", option, text)
         if "_" in dest:
             text = re.sub(_NOT_AFTER + rf"\b{name}\b", option, text)
     return text

@@ -17,8 +17,15 @@ import sys
 SMALLEST_NORMAL = sys.float_info.min
 
 
+def _ascii(text: str) -> None:
+    """Refuse digits other than 0-9: Python reads '١' (Arabic-Indic one) as 1, a user may not mean it."""
+    if not text.isascii():
+        raise argparse.ArgumentTypeError(f"must be a number written with the digits 0-9, got {text!r}")
+
+
 def _real(text: str) -> float:
     """``text`` as a finite float64 that keeps the digits typed (not inf, nan or subnormal)."""
+    _ascii(text)
     try:
         value = float(text)
     except ValueError:
@@ -58,6 +65,7 @@ def tolerance(text: str) -> float:
 
 def _integer(text: str) -> int:
     """``text`` as an int: integer literals (``100000``, ``100_000``) or integral ``1e5``."""
+    _ascii(text)
     try:
         return int(text)
     except ValueError:
