@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 import sympy as sp
 
@@ -15,7 +16,7 @@ from covsde.derive.errors import InputError
 from covsde.derive.text_report import sde_json_report, sde_text_report, stability_text_report
 
 #: Coefficients of the derived drift must lie between these in size (or be 0): float64's normal range.
-FLOAT64_RANGE = (2.2250738585072014e-308, 1.7976931348623157e+308)
+FLOAT64_RANGE = (sys.float_info.min, sys.float_info.max)
 
 
 def add_activation_arguments(p):
