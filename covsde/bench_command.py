@@ -1,12 +1,10 @@
 """``covsde bench``: run the speed benchmarks and print their ratios as a markdown table."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from covsde.choices import BENCHMARKS
 from covsde.derive.errors import InputError
 from covsde.figure_directory import DEFAULT_FIGURE_DIR, figure_directory
+from covsde.output_file import writable_file
 
 
 def register(sub):
@@ -34,16 +32,13 @@ def run(args) -> int:
     unknown = [name for name in args.names if name not in BENCHMARKS]
     if unknown:
         raise InputError(f"unknown benchmark {unknown[0]!r}; available: {', '.join(BENCHMARKS)}")
-    if args.markdown:
-        folder = Path(args.markdown).resolve().parent
-        if not (folder.is_dir() and os.access(folder, os.W_OK)):
-            raise InputError(f"cannot write the table to {args.markdown}: {folder} is not a writable folder")
+    markdown = None if args.markdown is None else writable_file(args.markdown, "--markdown")
     figure_dir = figure_directory(args.figures, args.quick)
     machine = machine_description()
     reports = [run_benchmark(name, args.quick, figure_dir=figure_dir) for name in (args.names or BENCHMARKS)]
     table = markdown_table(reports, machine, args.quick)
     print("\n" + table)
-    if args.markdown:
-        with open(args.markdown, "w", encoding="utf-8") as out:
+    if markdown is not None:
+        with open(markdown, "w", encoding="utf-8") as out:
             out.write(table + "\n")
     return 0

@@ -1,6 +1,7 @@
 """``covsde check``: run the paper checks and print their claim-vs-measurement tables."""
 from __future__ import annotations
 
+from covsde import option_types
 from covsde.choices import CHECKS
 from covsde.figure_directory import DEFAULT_FIGURE_DIR, figure_directory
 
@@ -14,7 +15,7 @@ def register(sub):
     p.add_argument("name", nargs="?", default=None, choices=CHECKS, metavar="NAME",
                    help="one check, one of %(choices)s; default all")
     p.add_argument("--quick", action="store_true", help="small version (each well under a minute)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=option_types.seed, default=0, help="random seed, an integer >= 0 (default 0)")
     p.add_argument("--figures", default=None, metavar="DIR",
                    help=f"write PNG figures into DIR (default: ./{DEFAULT_FIGURE_DIR} for full runs, none "
                         "with --quick); needs the plot extra")

@@ -33,6 +33,8 @@ def figure_directory(requested: str | None, quick: bool) -> Path | None:
     """
     if requested is None and quick:
         return None
+    if requested is not None and not requested.strip():
+        raise InputError("--figures needs a folder name, got ''; give --figures DIR")
     path = Path(DEFAULT_FIGURE_DIR if requested is None else requested)
     try:
         path.mkdir(parents=True, exist_ok=True)

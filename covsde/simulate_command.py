@@ -1,13 +1,13 @@
 """``covsde simulate`` and ``covsde compare``: the SDE by Monte Carlo, and finite networks against it."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from covsde import option_types
 from covsde.choices import BACKENDS, NOISES, SAMPLING_METHODS, SCHEMES
 from covsde.derive.errors import InputError
 from covsde.derive_command import add_activation_arguments, sde_from_arguments
+from covsde.output_file import writable_file
 
 
 def parse_matrix(text: str, name: str = "--V0") -> np.ndarray:
@@ -24,20 +24,18 @@ def parse_matrix(text: str, name: str = "--V0") -> np.ndarray:
     return symmetric_psd(rows, name)
 
 
-def _positive(value, name):
-    if not (math.isfinite(value) and value > 0):
-        raise InputError(f"{name} must be a positive number, got {value}")
-
-
 def register(sub):
     p = sub.add_parser("simulate", help="Monte Carlo of the covariance SDE",
                        description="Simulate the Neural Covariance SDE dV = b(V) dt + Sigma(V)^(1/2) dB "
                                    "of an activation and summarise V_T and rho_T.")
     add_activation_arguments(p)
-    p.add_argument("--T", type=float, default=1.0, help="time horizon T = depth/width (default 1)")
-    p.add_argument("--V0", default="1,0.3;0.3,1", help="initial covariance, rows by ';' (default '1,0.3;0.3,1')")
-    p.add_argument("--paths", type=int, default=100_000, help="number of paths (default 100000)")
-    p.add_argument("--steps", type=int, default=1000, help="time steps (default 1000)")
+    p.add_argument("--T", type=option_types.positive_float, default=1.0,
+                   help="time horizon T = depth/width (default 1)")
+    p.add_argument("--V0", default="1,0.3;0.3,1",
+                   help="initial covariance, rows by ';', entries by ',' (default '1,0.3;0.3,1')")
+    p.add_argument("--paths", type=option_types.positive_int, default=100_000,
+                   help="number of paths (default 100000)")
+    p.add_argument("--steps", type=option_types.positive_int, default=1000, help="time steps (default 1000)")
     p.add_argument("--scheme", choices=SCHEMES, default="euler", metavar="SCHEME",
                    help="SDE scheme, one of %(choices)s (default euler): euler has weak order 1; lie keeps "
                         "V PSD by construction; strang has weak order 2 (10-20 steps reach a weak error "
@@ -48,9 +46,12 @@ def register(sub):
     p.add_argument("--backend", choices=BACKENDS, default="numpy", metavar="BACKEND",
                    help="one of %(choices)s (default numpy, the reference); numba compiles euler or "
                         "strang for m <= 2 and needs the fast extra")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--workers", type=int, default=1, help="processes (default 1)")
-    p.add_argument("--out", default=None, help="save V_T, exploded mask and settings to this .npz")
+    p.add_argument("--seed", type=option_types.seed, default=0, help="random seed, an integer >= 0 (default 0)")
+    p.add_argument("--workers", type=option_types.positive_int, default=1,
+                   help="processes (default 1); the numbers do not depend on it")
+    p.add_argument("--out", default=None, metavar="FILE",
+                   help="save V_T, the exploded mask and the settings to FILE (numpy .npz format, "
+                        "written under exactly this name)")
     p.set_defaults(func=run_simulate)
 
     c = sub.add_parser("compare", help="finite shaped networks vs the SDE",
@@ -58,16 +59,22 @@ def register(sub):
                                    "and depth, simulate the SDE at T = depth/width, and print KS and "
                                    "Wasserstein-1 distances of rho and log V.")
     add_activation_arguments(c)
-    c.add_argument("--width", type=int, default=128)
-    c.add_argument("--depth", type=int, default=128)
-    c.add_argument("--networks", type=int, default=2000)
-    c.add_argument("--V0", default="1,0.3;0.3,1")
-    c.add_argument("--paths", type=int, default=20_000, help="SDE paths (default 20000)")
-    c.add_argument("--steps", type=int, default=None, help="SDE steps (default: 1000 T, at least 200)")
+    c.add_argument("--width", type=option_types.positive_int, default=128,
+                   help="width n of the finite networks (default 128)")
+    c.add_argument("--depth", type=option_types.positive_int, default=128,
+                   help="depth d of the finite networks; the SDE runs to T = d/n (default 128)")
+    c.add_argument("--networks", type=option_types.positive_int, default=2000,
+                   help="number of finite networks sampled (default 2000)")
+    c.add_argument("--V0", default="1,0.3;0.3,1",
+                   help="covariance of the inputs, rows by ';', entries by ',' (default '1,0.3;0.3,1')")
+    c.add_argument("--paths", type=option_types.positive_int, default=20_000, help="SDE paths (default 20000)")
+    c.add_argument("--steps", type=option_types.positive_int, default=None,
+                   help="SDE steps (default: 1000 T, at least 200)")
     c.add_argument("--method", choices=SAMPLING_METHODS, default="chain", metavar="METHOD",
                    help="finite-network sampler, one of %(choices)s (default chain: exact in law, "
                         "O(n m^2) per layer; weights: literal weight matrices)")
-    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--seed", type=option_types.seed, default=0,
+                   help="random seed, an integer >= 0 (default 0; the SDE paths use seed + 1)")
     c.set_defaults(func=run_compare)
 
 
@@ -106,10 +113,7 @@ def summary_table(V: np.ndarray, exploded=None) -> str:
 
 def run_simulate(args) -> int:
     from covsde.solvers import simulate_sde
-    _positive(args.T, "--T")
-    for name in ("paths", "steps", "workers"):
-        if getattr(args, name) < 1:
-            raise InputError(f"--{name} must be at least 1, got {getattr(args, name)}")
+    out = None if args.out is None else writable_file(args.out, "--out")
     V0 = parse_matrix(args.V0)
     sde = sde_from_arguments(args)
     result = simulate_sde(sde, V0, args.T, steps=args.steps, paths=args.paths, seed=args.seed,
@@ -120,25 +124,25 @@ def run_simulate(args) -> int:
           f"{args.paths} paths, seed {args.seed}")
     print(f"fraction exploded by T: {result.fraction_exploded:.6g}")
     print(summary_table(result.V, result.exploded))
-    if args.out:
-        np.savez(args.out, V=result.V, exploded=result.exploded,
-                 explosion_time=result.explosion_time, V0=V0, T=args.T, steps=args.steps,
-                 paths=args.paths, seed=args.seed, scheme=args.scheme, activation=sde.activation.name)
+    if out is not None:
+        with open(out, "wb") as handle:     # a file object: numpy appends no ".npz" to the name
+            np.savez(handle, V=result.V, exploded=result.exploded,
+                     explosion_time=result.explosion_time, V0=V0, T=args.T, steps=args.steps,
+                     paths=args.paths, seed=args.seed, scheme=args.scheme, activation=sde.activation.name)
         print(f"saved to {args.out}")
     return 0
 
 
 def run_compare(args) -> int:
     from covsde.solvers import compare, simulate_mlp, simulate_sde
-    for name in ("width", "depth", "networks", "paths"):
-        if getattr(args, name) < 1:
-            raise InputError(f"--{name} must be at least 1, got {getattr(args, name)}")
     V0 = parse_matrix(args.V0)
     sde = sde_from_arguments(args)
     if sde.parameters:
-        raise InputError("give every activation parameter a value with --param NAME=VALUE")
+        names = [symbol.name for symbol in sde.parameters]
+        raise InputError(f"the activation has free parameters {names}; give each a value with --param "
+                         f"NAME=VALUE, e.g. --param {names[0]}=0.1")
     T = args.depth / args.width
-    steps = args.steps or max(200, int(round(1000 * T)))
+    steps = args.steps if args.steps is not None else max(200, int(round(1000 * T)))
     nets = simulate_mlp(sde.activation, V0=V0, width=args.width, depth=args.depth,
                         networks=args.networks, seed=args.seed, a=float(sde.a),
                         exponent=sde.exponent, convention=sde.convention, method=args.method,

@@ -41,10 +41,21 @@ def test_an_unwritable_figure_folder_is_refused_before_the_run(tmp_path, monkeyp
     assert len(err) == 1 and "cannot write figures" in err[0] and "--figures DIR" in err[0]
 
 
-def test_bench_refuses_a_markdown_file_in_a_missing_folder_before_the_run(tmp_path, monkeypatch, capsys):
+def test_bench_refuses_a_markdown_file_it_cannot_create_before_the_run(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(covsde.benchmarks, "run_benchmark", _must_not_run)
-    assert main(["bench", "generated_drift", "--quick", "--markdown", str(tmp_path / "no" / "t.md")]) == 2
-    assert "cannot write the table" in capsys.readouterr().err
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert main(["bench", "generated_drift", "--quick", "--markdown", str(blocker / "t.md")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"cannot write --markdown {blocker / 't.md'}" in err[0]
+
+
+def test_bench_creates_the_folder_of_its_markdown_file(tmp_path, monkeypatch, capsys):
+    # a folder that does not exist yet is created before the run (and the run is not started here)
+    monkeypatch.setattr(covsde.benchmarks, "run_benchmark", _must_not_run)
+    with pytest.raises(AssertionError, match="the run started"):
+        main(["bench", "generated_drift", "--quick", "--markdown", str(tmp_path / "new" / "t.md")])
+    assert (tmp_path / "new").is_dir() and not (tmp_path / "new" / "t.md").exists()
 
 
 def test_check_draws_its_figures_into_the_folder_given_and_not_into_the_package(tmp_path, monkeypatch, capsys):
