@@ -14,7 +14,10 @@ from scipy.integrate import solve_ivp
 
 from covsde.derive.errors import InputError
 
-from covsde.solvers.input_validation import covariance_per_path, positive_time
+from covsde.solvers.input_validation import covariance_per_path, positive_time, real_array, sde_with, tolerance
+
+#: The integrators of ``scipy.integrate.solve_ivp`` accepted by name.
+ODE_METHODS = ("RK23", "RK45", "DOP853", "Radau", "BDF", "LSODA")
 
 
 @dataclass
@@ -44,7 +47,7 @@ def solve_mean_ode(sde, V0, T, *, rtol=1e-9, atol=1e-12, save_at=None, method="D
     sde : object with ``drift(V)``, V (..., m, m) -> (..., m, m).
     V0 : (m, m) symmetric PSD (a scalar is taken as 1×1).
     T : positive final time.
-    rtol, atol : solve_ivp tolerances.
+    rtol, atol : solve_ivp tolerances: finite and positive, rtol at least 100 machine epsilons.
     save_at : times in [0, T] (default: [0, T]).
     method : solve_ivp method ("DOP853" default; "Radau"/"LSODA" for stiff drifts).
 
@@ -53,14 +56,17 @@ def solve_mean_ode(sde, V0, T, *, rtol=1e-9, atol=1e-12, save_at=None, method="D
     MeanODEResult.  If the solution blows up before T (finite-time explosion of the ODE, e.g.
     dV/dt = k V(V − 1) with k > 0, V0 > 1), ``success`` is False and the message says so.
     """
+    sde_with(sde, "drift")
     V0 = covariance_per_path(V0, 1)[0]
     T = positive_time(T)
-    if not (rtol > 0 and atol > 0):
-        raise InputError("rtol and atol must be positive")
+    rtol, atol = tolerance(rtol, "rtol", relative=True), tolerance(atol, "atol")
+    if not (isinstance(method, str) and method in ODE_METHODS):
+        raise InputError(f"method must be one of {list(ODE_METHODS)} (solve_ivp's integrators), got {method!r}")
     m = V0.shape[0]
     iu = np.triu_indices(m)
-    t_eval = np.array([0.0, float(T)]) if save_at is None else np.atleast_1d(np.asarray(save_at, float))
-    if np.any(t_eval < 0) or np.any(t_eval > T) or np.any(np.diff(t_eval) < 0):
+    t_eval = np.array([0.0, float(T)]) if save_at is None else np.atleast_1d(real_array(save_at, "save_at"))
+    if t_eval.ndim != 1 or not np.all(np.isfinite(t_eval)) or np.any(t_eval < 0) or np.any(t_eval > T) \
+            or np.any(np.diff(t_eval) < 0):
         raise InputError(f"save_at must be increasing times in [0, T] = [0, {T}]")
 
     def full(y):
@@ -76,8 +82,9 @@ def solve_mean_ode(sde, V0, T, *, rtol=1e-9, atol=1e-12, save_at=None, method="D
         return 1e150 - np.max(np.abs(y))
     blow_up.terminal = True
 
-    sol = solve_ivp(rhs, (0.0, float(T)), V0[iu], method=method, rtol=rtol, atol=atol,
-                    events=blow_up, dense_output=True)
+    with np.errstate(over="ignore", invalid="ignore"):      # a blow-up is reported by the event below
+        sol = solve_ivp(rhs, (0.0, float(T)), V0[iu], method=method, rtol=rtol, atol=atol,
+                        events=blow_up, dense_output=True)
     reached = sol.t[-1]
     saved = np.full((len(t_eval), m, m), np.nan)
     inside = t_eval <= reached
