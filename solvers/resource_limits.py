@@ -20,7 +20,7 @@ Limits (read at each call, so a changed environment variable takes effect at onc
     address space left under a ``resource.RLIMIT_AS`` limit, so that a process run under ``ulimit -v``
     refuses instead of dying with ``MemoryError``.
 ``COVSDE_PATH_STEP_LIMIT``
-    path-steps one call may take (default ``PATH_STEP_LIMIT`` = 1e12: hours to days at the 10–100
+    path-steps one call may take (default ``PATH_STEP_LIMIT`` = 1e11: 20 minutes to 3 hours at the 10–100
     ns a path-step costs); ``inf`` disables the check.  Work that is not a path-step is counted in
     the same unit: one finite-network layer of one network costs width·m² (chain) or width²·m
     (weights) path-steps, one quadrature node of one kernel entry one path-step, one cell of the
@@ -43,7 +43,7 @@ from covsde.derive.errors import InputError
 #: Default share of the physical memory one call may hold.
 MEMORY_FRACTION = 0.5
 #: Default path-steps one call may take.
-PATH_STEP_LIMIT = 1e12
+PATH_STEP_LIMIT = 1e11
 #: Path-steps one vectorised step costs at least (its Python/NumPy call overhead).
 STEP_OVERHEAD = 1000
 #: Bytes of one child SeedSequence (a random stream of a block of paths or of a network), and of
