@@ -1,9 +1,13 @@
-"""Checks shared by every solver: covariance matrices, counts and times.
+"""Checks shared by every solver: covariance matrices, counts, times, numbers and tolerances.
 
-One place decides what a valid covariance matrix, count (steps, paths, width, …) and time are, so
-that every entry point (SDE solvers, kernel ODE, finite networks, CLI) accepts and refuses the same
-things with the same sentence.  Seeds are checked where they become random streams
-(:func:`covsde.solvers.random_streams.seed_sequence`).
+One place decides what a valid covariance matrix, count (steps, paths, width, …), time, real
+number and tolerance are, so that every entry point (SDE solvers, kernel ODE, finite networks,
+CLI) accepts and refuses the same things with the same sentence.  A number is a real number:
+``bool``, ``str``, ``None``, complex values (even with a zero imaginary part) and arrays of them
+are refused rather than converted, so that nothing is silently made real or parsed from text.
+Seeds are checked where they become random streams
+(:func:`covsde.solvers.random_streams.seed_sequence`); how much memory and work one call may take
+is :mod:`covsde.solvers.resource_limits`'s business.
 """
 from __future__ import annotations
 
@@ -16,6 +20,87 @@ from covsde.derive.errors import InputError
 #: Relative tolerances: asymmetry allowed before refusing, and negative eigenvalue allowed (round-off).
 SYMMETRY_TOL = 1e-12
 PSD_TOL = 1e-10
+#: Largest count accepted (2^53: every integer up to it is exact in float64).
+MAX_COUNT = 2 ** 53
+#: Smallest relative tolerance an adaptive integrator can honour: 100 machine epsilons (as
+#: ``scipy.integrate.solve_ivp``, which otherwise raises it with a warning).
+SMALLEST_RTOL = 100 * np.finfo(np.float64).eps
+
+
+def real_array(value, name: str) -> np.ndarray:
+    """``value`` as a float64 array after checking it holds real numbers (InputError otherwise).
+
+    Refused: complex entries (even 1 + 0j: nothing is silently made real), booleans, text,
+    None, ragged nesting and objects that are not numbers.
+    """
+    if value is None:
+        raise InputError(f"{name} must be a real number or array of them, got None")
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a real number or array of them (not a ragged list)") from None
+    if raw.dtype == object and all(isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
+                                   for x in raw.ravel()):
+        try:                                   # e.g. SymPy or Fraction entries: real numbers
+            raw = np.array(raw, dtype=np.float64)
+        except (TypeError, ValueError, OverflowError):
+            raise InputError(f"{name} has entries that do not fit a float64") from None
+    kind = raw.dtype.kind
+    if kind == "c":
+        raise InputError(f"{name} must be real, got complex values; give the real part explicitly "
+                         f"(e.g. np.real({name})) if that is what you mean")
+    if kind not in "iuf" or raw.dtype == object:
+        what = {"b": "booleans", "U": "text", "S": "bytes", "O": "objects that are not real numbers"}
+        raise InputError(f"{name} must be a real number or array of them, got "
+                         f"{what.get(kind, raw.dtype.name)}")
+    try:
+        return np.array(raw, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(f"{name} must be a real number or array of them") from None
+
+
+def real_number(value, name: str) -> float:
+    """A real number (int, float, NumPy real scalar, SymPy number; not bool, str, complex) as float."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise InputError(f"{name} must be a real number, got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(f"{name} must be a real number that fits a float64, got {value!r}") from None
+
+
+def positive_number(value, name: str, *, allow_inf: bool = False) -> float:
+    """A real number > 0, finite unless ``allow_inf``, as float; else InputError."""
+    x = real_number(value, name)
+    if not (x > 0 and (allow_inf or np.isfinite(x))):
+        raise InputError(f"{name} must be a positive{'' if allow_inf else ' finite'} number, got {value!r}")
+    return x
+
+
+def finite_number(value, name: str) -> float:
+    """A finite real number as float; else InputError."""
+    x = real_number(value, name)
+    if not np.isfinite(x):
+        raise InputError(f"{name} must be a finite number, got {value!r}")
+    return x
+
+
+def tolerance(value, name: str, *, relative: bool = False) -> float:
+    """A finite positive tolerance as float (a relative one at least SMALLEST_RTOL); else InputError."""
+    x = positive_number(value, name)
+    if relative and x < SMALLEST_RTOL:
+        raise InputError(f"{name} = {x:g} is below {SMALLEST_RTOL:.3g} (100 machine epsilons), the smallest "
+                         "relative tolerance an adaptive integrator can honour")
+    return x
+
+
+def sde_with(sde, *methods: str, name: str = "sde"):
+    """``sde`` after checking it has callable ``methods`` (e.g. "drift"); else InputError."""
+    missing = [m for m in methods if not callable(getattr(sde, m, None))]
+    if missing:
+        raise InputError(f"{name} must be a covariance SDE from covsde.derive.derive_sde (an object with "
+                         f"{', '.join(f'{m}(...)' for m in methods)}), got {type(sde).__name__}")
+    return sde
 
 
 def symmetric_psd(V, name: str = "V0", *, stacked: bool = False) -> np.ndarray:
@@ -33,10 +118,7 @@ def symmetric_psd(V, name: str = "V0", *, stacked: bool = False) -> np.ndarray:
         One sentence naming what is wrong: shape, non-finite entries, asymmetry, or the
         smallest eigenvalue when V is not positive semi-definite.
     """
-    try:
-        V = np.array(V, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a numeric (m, m) matrix") from None
+    V = real_array(V, name)
     if V.ndim == 0:
         V = V.reshape(1, 1)
     if (V.ndim != 2 and not (stacked and V.ndim > 2)) or V.shape[-1] != V.shape[-2] or V.shape[-1] == 0:
@@ -74,15 +156,20 @@ def count(value, name: str, minimum: int = 1) -> int:
     if not integral or value < minimum:
         what = {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, f"an integer >= {minimum}")
         raise InputError(f"{name} must be {what}, got {value!r}")
+    if value > MAX_COUNT:
+        raise InputError(f"{name} = {float(min(value, 1e300)):.3g} is beyond any memory or time; "
+                         "give at most 2**53")
     return int(value)
 
 
 def positive_time(T, name: str = "T") -> float:
-    """A finite time > 0 as float; else InputError."""
+    """A finite time > 0 as float (a real number: not bool, str or complex); else InputError."""
+    if isinstance(T, (bool, np.bool_)) or not isinstance(T, numbers.Real):
+        raise InputError(f"{name} must be a positive time, got {T!r}")
     try:
         T = float(T)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a positive time, got {T!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(f"{name} must be a positive time that fits a float64, got {T!r}") from None
     if not (np.isfinite(T) and T > 0):
         raise InputError(f"{name} must be a positive time, got {T}")
     return T
@@ -93,7 +180,7 @@ def save_steps(save_at, T: float, steps: int):
     (None, None) when ``save_at`` is None."""
     if save_at is None:
         return None, None
-    times = np.atleast_1d(np.asarray(save_at, dtype=np.float64))
+    times = np.atleast_1d(real_array(save_at, "save_at"))
     if times.ndim != 1 or not np.all(np.isfinite(times)) or np.any(times < 0) or np.any(times > T * (1 + 1e-12)):
         raise InputError(f"save_at must be times in [0, T] = [0, {T}]")
     idx = np.rint(times / T * steps).astype(np.int64)

@@ -32,7 +32,8 @@ def test_explosion_fraction_normalized_sinh_matches_gammainc(V0):
     p = scipy.special.gammainc(2.0, V0)
     assert abs(res.fraction_exploded - p) < 5 * np.sqrt(p * (1 - p) / paths) + 0.005
     assert np.all(np.isfinite(res.V[~res.exploded])) and np.all(res.V[~res.exploded] > 0)
-    assert np.all(res.V[res.exploded] > 1e8)
+    # an exploded path keeps the value that crossed 1e8, or its last finite value when e^Y overflowed
+    assert np.all(np.isfinite(res.V[res.exploded])) and np.all(res.V[res.exploded] > 0)
     assert np.all(res.explosion_time[res.exploded] <= 8.0)
     assert np.all(np.isinf(res.explosion_time[~res.exploded]))
 

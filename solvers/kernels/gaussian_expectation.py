@@ -48,7 +48,8 @@ from covsde.derive import Activation, ActivationError, InputError, as_activation
 from covsde.derive.gaussian_kernels import gaussian_kernel_closed_form
 
 from covsde.solvers import result_display as display
-from covsde.solvers.input_validation import symmetric_psd
+from covsde.solvers.input_validation import count, symmetric_psd
+from covsde.solvers.resource_limits import DOUBLE, check_memory, check_path_steps, vectorised_steps
 
 #: Default number of quadrature nodes per dimension (the 2-D rule has degree**2 nodes).
 DEFAULT_DEGREE = 64
@@ -75,6 +76,11 @@ MEHLER_NODES = 1401
 
 #: Number of integrand evaluations per chunk of the vectorised 2-D quadrature (memory bound).
 _CHUNK_EVALUATIONS = 1 << 22
+#: Path-steps (:mod:`covsde.solvers.resource_limits`) one ``mpmath.quad`` of a kernel entry counts
+#: as (0.1 to 1 s each).
+MPMATH_ENTRY_COST = 1e7
+#: Arrays of the size of Q one evaluation holds at once (output, pair values, indices, sigmas, rho).
+_ARRAYS_PER_ENTRY = 8
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,27 @@ class GaussianKernelMap:
         if self.method == "quadrature":
             settings |= {"rule": self.rule, "degree": self.degree}
         return display.html_report("GaussianKernelMap", self.message, settings)
+
+    @property
+    def evaluations_per_entry(self) -> float:
+        """Integrand evaluations (path-steps) one kernel entry costs: 1 for a closed form, degree² for
+        the 2-D rules, MEHLER_ORDER for Mehler's series, MPMATH_ENTRY_COST for mpmath."""
+        if self.precision == "mpmath":
+            return MPMATH_ENTRY_COST
+        if self._closed_form is not None:
+            return 1.0
+        return float(MEHLER_ORDER if self.rule == "mehler" else self.degree ** 2)
+
+    def check_work(self, entries: int, calls: float = 1.0, caller: str = "kernel_map") -> None:
+        """Refuse (InputError) ``calls`` evaluations of ``entries`` kernel entries each that pass
+        the memory or path-step limits of :mod:`covsde.solvers.resource_limits`."""
+        check_memory(caller, [(entries * _ARRAYS_PER_ENTRY * DOUBLE, f"the working arrays of {entries:.3g} "
+                                                                     "kernel entries")],
+                     "use fewer inputs")
+        check_path_steps(caller, vectorised_steps(calls, entries * self.evaluations_per_entry),
+                         f"{calls:.3g} evaluation(s) of {entries:.3g} kernel entries, "
+                         f"{self.evaluations_per_entry:.3g} integrand evaluations each",
+                         "use fewer inputs or layers, or a smaller degree")
 
     def __call__(self, Q):
         """F_phi(Q) for Q (..., m, m) symmetric PSD; returns (..., m, m), symmetric."""
@@ -306,6 +333,8 @@ def gaussian_kernel_map(phi, *, degree=None, precision="double", rule=None) -> G
         degree = DEFAULT_DEGREE
     if isinstance(degree, bool) or not isinstance(degree, (int, np.integer)) or degree < 2:
         raise InputError(f"degree must be an integer >= 2, got {degree!r}")
+    degree = count(degree, "degree", 2)
+    _check_rule_resources(degree, rule)
     activation = phi if isinstance(phi, Activation) else as_activation(phi)
     phi_numpy = None
     if activation.family == "smooth":
@@ -345,7 +374,35 @@ def kernel_map(phi, Q, *, degree=None, precision="double", rule=None):
         Symmetric.
     """
     Q = validate_covariance(Q, "Q")
-    return gaussian_kernel_map(phi, degree=degree, precision=precision, rule=rule)(Q)
+    F = gaussian_kernel_map(phi, degree=degree, precision=precision, rule=rule)
+    m = Q.shape[-1]
+    F.check_work(Q.size // (m * m) * m * (m + 1) // 2)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _finite_or_refuse(F(Q), F.name)
+
+
+def _check_rule_resources(degree: int, rule) -> None:
+    """Refuse a quadrature degree whose rule or 2-D evaluation passes the resource limits: the 2-D
+    rule holds (pairs, degree, degree) arrays (three at once, at least one pair), and Gauss–Hermite
+    nodes come from the eigenvalues of a degree × degree matrix (O(degree³) work)."""
+    parts = [(3 * degree ** 2 * DOUBLE, f"the 2-D rule's nodes for one kernel entry at degree {degree}")]
+    if rule in (None, "hermite"):
+        parts.append((2 * degree ** 2 * DOUBLE, f"the Gauss–Hermite companion matrix of degree {degree}"))
+    check_memory("gaussian_kernel_map", parts, "use a smaller degree (64 to 256 is plenty for analytic activations)")
+    if rule in (None, "hermite"):
+        check_path_steps("gaussian_kernel_map", float(degree) ** 3,
+                         f"the Gauss–Hermite nodes of degree {degree}",
+                         "use a smaller degree (64 to 256 is plenty for analytic activations)")
+
+
+def _finite_or_refuse(F, name):
+    """F when no entry is NaN (an entry that overflows to ±inf is the value rounded to double
+    precision and stays); else InputError: the quadrature met inf − inf (the activation grows too
+    fast for these variances), so the entry has no value to report."""
+    if np.any(np.isnan(F)):
+        raise InputError(f"E[phi(Z_a) phi(Z_b)] for {name} overflows double precision at these variances "
+                         "(the quadrature met inf - inf); use smaller variances")
+    return F
 
 
 def validate_covariance(Q, name="Q0"):

@@ -14,6 +14,7 @@ scheme of this ODE with step 1/L, so it converges to it at first order in 1/L.
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +24,12 @@ from covsde.derive import InputError
 from covsde.derive.branch_schedule import schedule_function
 
 from covsde.solvers import result_display as display
-from covsde.solvers.kernels.gaussian_expectation import gaussian_kernel_map, validate_covariance
+from covsde.solvers.input_validation import count, real_array, real_number, tolerance
+from covsde.solvers.kernels.gaussian_expectation import _finite_or_refuse, gaussian_kernel_map, validate_covariance
+from covsde.solvers.resource_limits import DOUBLE, STEP_OVERHEAD, check_memory, path_step_limit
+
+#: The integrators of ``scipy.integrate.solve_ivp`` accepted by name.
+INTEGRATORS = ("RK23", "RK45", "DOP853", "Radau", "BDF", "LSODA")
 
 
 @dataclass(frozen=True, repr=False)
@@ -108,10 +114,14 @@ def resnet_kernel(phi, Q0, *, t=1.0, alpha=None, rtol=1e-8, atol=1e-10, method="
     t = _validate_time(t)
     schedule = _schedule(alpha)
     save_at = _validate_save_at(save_at, t)
+    rtol, atol = tolerance(rtol, "rtol", relative=True), tolerance(atol, "atol")
+    if not (isinstance(integrator, str) and integrator in INTEGRATORS):
+        raise InputError(f"integrator must be one of {list(INTEGRATORS)} (solve_ivp's methods), got {integrator!r}")
     F = gaussian_kernel_map(phi, degree=degree)
     if method == "recursion":
         if depth is None:
             raise InputError("method='recursion' needs depth=L, the number of layers")
+        depth = count(depth, "depth", 1)
         layers = resnet_kernel_recursion(F, Q0, depth=depth, alpha=schedule, t=t, return_layers=save_at is not None)
         saved = None
         if save_at is not None:
@@ -128,12 +138,25 @@ def resnet_kernel(phi, Q0, *, t=1.0, alpha=None, rtol=1e-8, atol=1e-10, method="
     left = diagonal_position[rows]
     right = diagonal_position[cols]
 
+    F.check_work(rows.size, caller="resnet_kernel")
+    budget = path_step_limit() / max(STEP_OVERHEAD, rows.size * F.evaluations_per_entry)
+    evaluations = [0]
+
     def rhs(time, packed):
+        evaluations[0] += 1
+        if evaluations[0] > budget:
+            raise _OverBudget
         scale = schedule(time) ** 2
         return scale * F.pairs(packed[left], packed[right], packed)
 
-    solution = solve_ivp(rhs, (0.0, t), Q0[rows, cols], method=integrator, rtol=rtol, atol=atol,
-                         t_eval=None if save_at is None else np.unique(np.append(save_at, t)))
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            solution = solve_ivp(rhs, (0.0, t), Q0[rows, cols], method=integrator, rtol=rtol, atol=atol,
+                                 t_eval=None if save_at is None else np.unique(np.append(save_at, t)))
+    except _OverBudget:
+        raise InputError(f"resnet_kernel stopped after {budget:.3g} evaluations of F (the path-step limit "
+                         f"{path_step_limit():.3g}, COVSDE_PATH_STEP_LIMIT) before reaching t = {t:g}; "
+                         "use a smaller t, looser tolerances or a closed-form activation") from None
     if not solution.success:
         message = f"{solution.message}: try a larger rtol/atol or a stiff integrator (integrator='Radau')"
         return KernelResult(_unpack(solution.y[:, -1], m, rows, cols), float(solution.t[-1]), None, save_at,
@@ -177,19 +200,28 @@ def resnet_kernel_recursion(phi, Q0, *, depth, alpha=None, t=1.0, return_layers=
     t = _validate_time(t)
     if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 1:
         raise InputError(f"depth must be an integer >= 1, got {depth!r}")
+    depth = count(depth, "depth", 1)
     schedule = _schedule(alpha)
     F = phi if callable(getattr(phi, "pairs", None)) else gaussian_kernel_map(phi, degree=degree)
     m = Q0.shape[0]
     rows, cols = np.triu_indices(m)
+    if return_layers:
+        check_memory("resnet_kernel_recursion", [((depth + 1) * (m * m + rows.size + 16) * DOUBLE,
+                                                  f"the kernels of {depth + 1:.3g} layers")],
+                     "use return_layers=False or fewer layers")
+    if hasattr(F, "check_work"):
+        F.check_work(rows.size, calls=depth, caller="resnet_kernel_recursion")
     diagonal_position = np.flatnonzero(rows == cols)
     left, right = diagonal_position[rows], diagonal_position[cols]
     packed = Q0[rows, cols].copy()
     layers = [packed.copy()] if return_layers else None
     step = t / depth
-    for layer in range(1, depth + 1):
-        packed = packed + step * schedule(layer * step) ** 2 * F.pairs(packed[left], packed[right], packed)
-        if return_layers:
-            layers.append(packed)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for layer in range(1, depth + 1):
+            packed = packed + step * schedule(layer * step) ** 2 * F.pairs(packed[left], packed[right], packed)
+            if return_layers:
+                layers.append(packed)
+    _finite_or_refuse(packed, getattr(F, "name", "phi"))
     if return_layers:
         return np.stack([_unpack(p, m, rows, cols) for p in layers])
     return _unpack(packed, m, rows, cols)
@@ -210,10 +242,7 @@ def _validate_gram(Q0):
 
 
 def _validate_time(t):
-    try:
-        t = float(t)
-    except (TypeError, ValueError):
-        raise InputError(f"t must be a positive number, got {t!r}") from None
+    t = real_number(t, "t")
     if not np.isfinite(t) or t <= 0:
         raise InputError(f"t must be a positive finite number, got {t}")
     return t
@@ -222,8 +251,8 @@ def _validate_time(t):
 def _validate_save_at(save_at, t):
     if save_at is None:
         return None
-    save_at = np.atleast_1d(np.asarray(save_at, dtype=np.float64))
-    if save_at.ndim != 1 or np.any(save_at < 0) or np.any(save_at > t) or np.any(np.diff(save_at) <= 0):
+    save_at = np.atleast_1d(real_array(save_at, "save_at"))
+    if save_at.ndim != 1 or not np.all(np.isfinite(save_at)) or np.any(save_at < 0) or np.any(save_at > t) or np.any(np.diff(save_at) <= 0):
         raise InputError(f"save_at must be increasing times in [0, t = {t}]")
     return save_at
 
@@ -236,15 +265,21 @@ def _schedule(alpha):
         return lambda time: 1.0
     if callable(alpha):
         def schedule(time):
-            value = float(alpha(time))
+            value = alpha(time)
+            if isinstance(value, np.ndarray) and value.shape == ():
+                value = value[()]
+            value = real_number(value, f"alpha(t) at t = {time}")
             if not np.isfinite(value):
                 raise InputError(f"alpha(t) is not finite at t = {time}")
             return value
         return schedule
-    try:
-        value = float(alpha)
-    except (TypeError, ValueError):
-        raise InputError(f"alpha must be a number or a function of t, got {type(alpha).__name__}") from None
+    if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, numbers.Real):
+        raise InputError(f"alpha must be a real number or a function of t, got {alpha!r}")
+    value = real_number(alpha, "alpha")
     if not np.isfinite(value):
         raise InputError(f"alpha must be finite, got {value}")
     return lambda time: value
+
+
+class _OverBudget(Exception):
+    """Raised inside the right-hand side when the evaluations of F pass the path-step limit."""

@@ -129,12 +129,15 @@ def simulate_deep_linear(X=None, *, K=None, width, depth, outputs=1, networks, s
     if method not in ("chain", "weights"):
         raise InputError(f"method must be 'chain' or 'weights', got {method!r}")
     gram, rows = ns.input_gram(X, K, V0_name="K")
-    root, children = spawn_streams(seed, networks)
-
     m = gram.shape[0]
     per_network = 3 * width * m if method == "chain" else width * max(width, rows.shape[1]) + 3 * width * m
     chunk = ns.default_chunk(networks, per_network) if chunk is None else \
         count(chunk, "chunk", 1)
+    ns.check_network_resources("simulate_deep_linear", networks, chunk, result_doubles=m * (m + outputs),
+                               working_doubles=per_network + 2 * outputs * max(m, width), layer_steps=depth + 2,
+                               work_per_layer=width * m * m if method == "chain" else width * width * m)
+    root, children = spawn_streams(seed, networks)
+
     F = np.empty((networks, m, outputs))
     V = np.empty((networks, m, m))
     for part in ns.chunks(networks, chunk):

@@ -16,6 +16,7 @@ Only the activation itself is taken from ``derive``; nothing here uses the deriv
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +26,7 @@ from covsde.derive.activation import Activation, as_activation
 from covsde.derive.errors import InputError
 
 from covsde.solvers import result_display as display
-from covsde.solvers.input_validation import count
+from covsde.solvers.input_validation import count, positive_number, real_number
 from covsde.solvers.random_streams import generators, spawn_streams, stacked_normals
 from covsde.solvers.networks import network_sampling as ns
 
@@ -115,6 +116,9 @@ def normalising_constant(activation, width: int, *, a: float = 1.0, exponent=Non
     """
     act = as_activation(activation)
     _check_convention(convention)
+    width, a = count(width, "width", 1), positive_number(a, "a")
+    nodes = count(nodes, "nodes", 2)
+    ns.check_rule_size("normalising_constant", nodes)
     if convention == "unnormalized":
         return 1.0
     if act.family == "relu_like":
@@ -185,30 +189,35 @@ def simulate_mlp(activation, X=None, *, V0=None, width, depth, networks, seed=No
     _check_convention(convention)
     if method not in ("chain", "weights"):
         raise InputError(f"method must be 'chain' or 'weights', got {method!r}")
-    if not (np.isfinite(a) and a > 0):
-        raise InputError(f"a must be a positive number, got {a!r}")
+    a = positive_number(a, "a")
     exponent = _exponent(exponent)
     gram, rows = ns.input_gram(X, V0)
     recorded = ns.select_layers(layers, depth)
+    m = gram.shape[0]
+    if method == "chain":
+        per_network = 4 * width * m
+        work = width * m * m
+    else:
+        per_network = width * max(width, rows.shape[1]) + 4 * width * m
+        work = width * width * m
+    chunk = ns.default_chunk(networks, per_network) if chunk is None else \
+        count(chunk, "chunk", 1)
+    ns.check_network_resources("simulate_mlp", networks, chunk, result_doubles=recorded.size * m * m,
+                               working_doubles=per_network + (np.unique(recorded).size + 2) * m * m,
+                               layer_steps=max(depth, 1), work_per_layer=work)
     phi_s = act.shaped_function(width, a, exponent)
     c = normalising_constant(act, width, a=a, exponent=exponent, convention=convention)
     root, children = spawn_streams(seed, networks)
 
-    m = gram.shape[0]
-    if method == "chain":
-        per_network = 4 * width * m
-    else:
-        per_network = width * max(width, rows.shape[1]) + 4 * width * m
-    chunk = ns.default_chunk(networks, per_network) if chunk is None else \
-        count(chunk, "chunk", 1)
+    keep = set(recorded.tolist())
     V = np.empty((networks, recorded.size, m, m))
     for part in ns.chunks(networks, chunk):
         gens = generators(children[part])
         with np.errstate(over="ignore", invalid="ignore"):
             if method == "chain":
-                sequence = _chain(gens, gram, phi_s, c, width, depth)
+                sequence = _chain(gens, gram, phi_s, c, width, depth, keep)
             else:
-                sequence = _weights(gens, rows, phi_s, c, width, depth)
+                sequence = _weights(gens, rows, phi_s, c, width, depth, keep)
             for position, layer in enumerate(recorded):
                 V[part, position] = sequence[layer]
     overflowed = int(np.count_nonzero(~np.all(np.isfinite(V[:, -1]), axis=(-2, -1))))
@@ -220,11 +229,12 @@ def simulate_mlp(activation, X=None, *, V0=None, width, depth, networks, seed=No
                               f"{int(recorded[-1])}")
 
 
-def _chain(gens, gram, phi_s, c, n, depth):
-    """V_0..V_depth for len(gens) networks by the exact covariance chain: list of (k, m, m)."""
+def _chain(gens, gram, phi_s, c, n, depth, keep):
+    """V_l for the layers l in ``keep`` of len(gens) networks by the exact covariance chain:
+    {l: (k, m, m)} (the other layers are not held)."""
     k, m = len(gens), gram.shape[0]
     V = np.broadcast_to(gram, (k, m, m)).copy()
-    sequence = [V]
+    sequence = {0: V} if 0 in keep else {}
     # Normals are drawn a block of layers at a time per network (the stream order is the same).
     block = int(max(1, min(depth, ns.CHUNK_DOUBLES // (k * n * m))))
     for start in range(0, depth, block):
@@ -233,21 +243,24 @@ def _chain(gens, gram, phi_s, c, n, depth):
             Z = ns.rows_with_covariance(G[:, j], V)
             V = ns.gram(phi_s(Z), c / n)
             V[~np.all(np.isfinite(V), axis=(-2, -1))] = np.nan
-            sequence.append(V)
+            if start + j + 1 in keep:
+                sequence[start + j + 1] = V
     return sequence
 
 
-def _weights(gens, rows, phi_s, c, n, depth):
-    """V_0..V_depth for len(gens) networks with literal weight matrices: list of (k, m, m)."""
+def _weights(gens, rows, phi_s, c, n, depth, keep):
+    """V_l for the layers l in ``keep`` of len(gens) networks with literal weight matrices:
+    {l: (k, m, m)}."""
     k, (m, n0) = len(gens), rows.shape
     V0 = rows @ rows.T / n0
-    sequence = [np.broadcast_to((V0 + V0.T) / 2, (k, m, m)).copy()]
+    sequence = {0: np.broadcast_to((V0 + V0.T) / 2, (k, m, m)).copy()}
     if depth == 0:
         return sequence
     h = stacked_normals(gens, (n, n0)) @ rows.T / np.sqrt(n0)       # h_1: (k, n, m)
     for layer in range(1, depth + 1):
         P = phi_s(h)
-        sequence.append(ns.gram(P, c / n))                             # V_layer
+        if layer in keep:
+            sequence[layer] = ns.gram(P, c / n)                        # V_layer
         if layer < depth:
             h = np.sqrt(c / n) * (stacked_normals(gens, (n, n)) @ P)
     return sequence
@@ -263,10 +276,9 @@ def _relu_slopes(act: Activation, width: int):
 def _exponent(exponent) -> float:
     if exponent is None:
         return 0.5
-    try:
-        value = float(exponent)
-    except (TypeError, ValueError):
-        raise InputError(f"exponent must be a number such as 1/2 or 1/4, got {exponent!r}") from None
+    if isinstance(exponent, (bool, np.bool_, str)) or not isinstance(exponent, numbers.Real):
+        raise InputError(f"exponent must be a number such as 1/2 or 1/4, got {exponent!r}")
+    value = real_number(exponent, "exponent")
     if not (np.isfinite(value) and value >= 0):
         raise InputError(f"exponent must be a non-negative number, got {exponent!r}")
     return value

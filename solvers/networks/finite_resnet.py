@@ -19,7 +19,7 @@ from covsde.derive.activation import Activation, as_activation
 from covsde.derive.errors import InputError
 
 from covsde.solvers import result_display as display
-from covsde.solvers.input_validation import count
+from covsde.solvers.input_validation import count, real_array, real_number
 from covsde.solvers.random_streams import generators, spawn_streams, stacked_normals
 from covsde.solvers.networks import network_sampling as ns
 
@@ -98,9 +98,10 @@ def branch_scales(alpha, depth: int) -> np.ndarray:
     if alpha is None:
         scales = np.full(depth, 1.0 / np.sqrt(depth))
     elif callable(alpha):
-        scales = np.array([float(alpha(l, depth)) for l in range(1, depth + 1)])
+        scales = np.array([real_number(_scalar(alpha(l, depth)), f"alpha({l}, {depth})")
+                           for l in range(1, depth + 1)])
     else:
-        scales = np.array(alpha, dtype=np.float64)
+        scales = real_array(alpha, "alpha")
         if scales.ndim == 0:
             scales = np.full(depth, float(scales))
         elif scales.shape != (depth,):
@@ -109,6 +110,11 @@ def branch_scales(alpha, depth: int) -> np.ndarray:
     if not np.all(np.isfinite(scales)):
         raise InputError("alpha must be finite for every layer")
     return scales
+
+
+def _scalar(value):
+    """A 0-d array as its scalar (what a vectorised alpha(l, L) may return)."""
+    return value[()] if isinstance(value, np.ndarray) and value.shape == () else value
 
 
 def plain_activation(act: Activation):
@@ -132,7 +138,7 @@ def simulate_resnet(activation, X=None, *, Q0=None, width, depth, alpha=None, ne
     Q0 : (m, m) array, optional
         Symmetric PSD Gram matrix instead of X: the rows of Y_0 are iid N(0, Q0).
     width, depth, networks : int
-        n >= 1, L >= 0, networks >= 1.
+        n >= 1, L >= 1 (residual layers; alpha_{l,L} and t = l/L need one), networks >= 1.
     alpha : None, float, callable or (L,) array
         Branch scales alpha_{l,L}; None means 1/sqrt(L) for every branch.
     seed : int, SeedSequence, Generator or None
@@ -151,25 +157,30 @@ def simulate_resnet(activation, X=None, *, Q0=None, width, depth, alpha=None, ne
     """
     act = as_activation(activation)
     width = count(width, "width", 1)
-    depth = count(depth, "depth", 0)
+    depth = count(depth, "depth", 1)
     networks = count(networks, "networks", 1)
     if method not in ("chain", "weights"):
         raise InputError(f"method must be 'chain' or 'weights', got {method!r}")
     gram, rows = ns.input_gram(X, Q0, V0_name="Q0")
-    scales = branch_scales(alpha, depth)
     recorded = ns.select_layers(layers, depth)
-    phi = plain_activation(act)
-    root, children = spawn_streams(seed, networks)
-
     m = gram.shape[0]
     per_network = 4 * width * m if method == "chain" else width * max(width, rows.shape[1]) + 4 * width * m
     chunk = ns.default_chunk(networks, per_network) if chunk is None else \
         count(chunk, "chunk", 1)
+    ns.check_network_resources("simulate_resnet", networks, chunk, result_doubles=recorded.size * m * m,
+                               working_doubles=per_network + (np.unique(recorded).size + 2) * m * m,
+                               layer_steps=depth + 1,
+                               work_per_layer=width * m * m if method == "chain" else width * width * m)
+    scales = branch_scales(alpha, depth)
+    phi = plain_activation(act)
+    root, children = spawn_streams(seed, networks)
+
     q = np.empty((networks, recorded.size, m, m))
+    keep = set(recorded.tolist())
     for part in ns.chunks(networks, chunk):
         gens = generators(children[part])
         with np.errstate(over="ignore", invalid="ignore"):
-            sequence = _resnet_kernels(gens, gram, rows, phi, scales, width, method)
+            sequence = _resnet_kernels(gens, gram, rows, phi, scales, width, method, keep)
         for position, layer in enumerate(recorded):
             q[part, position] = sequence[layer]
     overflowed = int(np.count_nonzero(~np.all(np.isfinite(q[:, -1]), axis=(-2, -1))))
@@ -179,21 +190,22 @@ def simulate_resnet(activation, X=None, *, Q0=None, width, depth, alpha=None, ne
                                  f"({method}): {overflowed} overflowed by layer {int(recorded[-1])}")
 
 
-def _resnet_kernels(gens, gram, rows, phi, scales, n, method):
-    """q_0..q_L for len(gens) networks: list of (k, m, m)."""
+def _resnet_kernels(gens, gram, rows, phi, scales, n, method, keep):
+    """q_l for the layers l in ``keep`` of len(gens) networks: {l: (k, m, m)}."""
     k, m = len(gens), gram.shape[0]
     if method == "chain":
         Y = ns.rows_with_covariance(stacked_normals(gens, (n, m)), np.broadcast_to(gram, (k, m, m)))
     else:
         n0 = rows.shape[1]
         Y = stacked_normals(gens, (n, n0)) @ rows.T / np.sqrt(n0)
-    sequence = [ns.gram(Y, 1.0 / n)]
-    for scale in scales:
+    sequence = {0: ns.gram(Y, 1.0 / n)} if 0 in keep else {}
+    for layer, scale in enumerate(scales, start=1):
         P = phi(Y)
         if method == "chain":
             increment = ns.rows_with_covariance(stacked_normals(gens, (n, m)), ns.gram(P, 1.0 / n))
         else:
             increment = stacked_normals(gens, (n, n)) @ P / np.sqrt(n)
         Y = Y + scale * increment
-        sequence.append(ns.gram(Y, 1.0 / n))
+        if layer in keep:
+            sequence[layer] = ns.gram(Y, 1.0 / n)
     return sequence

@@ -17,7 +17,9 @@ import numpy as np
 
 from covsde.derive.errors import InputError
 
-from covsde.solvers.input_validation import symmetric_psd
+from covsde.solvers.input_validation import real_array, symmetric_psd
+from covsde.solvers.resource_limits import (DOUBLE, GENERATOR_BYTES, STREAM_BYTES, check_memory, check_path_steps,
+                                            vectorised_steps)
 
 #: Doubles held at once by one chunk of networks (about 64 MB); sets the default chunk size.
 CHUNK_DOUBLES = 2 ** 23
@@ -45,7 +47,7 @@ def input_gram(X, V0, *, V0_name: str = "V0"):
     if (X is None) == (V0 is None):
         raise InputError(f"give exactly one of X (inputs as rows) or {V0_name} (their Gram matrix)")
     if X is not None:
-        X = np.array(X, dtype=np.float64)
+        X = real_array(X, "X")
         if X.ndim == 1:
             X = X[None, :]
         if X.ndim != 2 or X.shape[1] < 1 or X.shape[0] < 1:
@@ -81,6 +83,31 @@ def chunks(networks: int, chunk: int):
 def default_chunk(networks: int, doubles_per_network: int) -> int:
     """Networks per chunk so that one chunk holds about CHUNK_DOUBLES doubles."""
     return int(max(1, min(networks, CHUNK_DOUBLES // max(1, doubles_per_network))))
+
+
+def check_network_resources(caller: str, networks: int, chunk: int, *, result_doubles: int,
+                            working_doubles: int, layer_steps: int, work_per_layer: float) -> None:
+    """Refuse (InputError) a finite-network run whose memory or work passes the limits of
+    :mod:`covsde.solvers.resource_limits`, before any stream is spawned or array allocated.
+
+    Parameters
+    ----------
+    networks, chunk : networks in all, and simulated at once.
+    result_doubles : doubles of the returned arrays per network (recorded layers × m², outputs).
+    working_doubles : doubles one network holds while it is simulated (its state, normals, weights).
+    layer_steps : vectorised layer steps per chunk (depth, or depth + 1).
+    work_per_layer : path-steps of one layer of one network (width·m² for the chain, width²·m for
+        literal weights).
+    """
+    check_memory(caller, [
+        (networks * result_doubles * DOUBLE, f"the results of {networks:.3g} networks"),
+        (networks * STREAM_BYTES, f"the random streams of {networks:.3g} networks"),
+        (chunk * (working_doubles * DOUBLE + GENERATOR_BYTES),
+         f"the working arrays of {chunk:.3g} network(s) at once"),
+    ], "use fewer networks (or a smaller width, fewer recorded layers, or a smaller chunk)")
+    chunks = -(-networks // chunk)
+    check_path_steps(caller, vectorised_steps(layer_steps * chunks, chunk * work_per_layer),
+                     f"{layer_steps:.3g} layers of {networks:.3g} networks", "use fewer networks, layers or a smaller width")
 
 
 # --------------------------------------------------------------------------- Gaussian rows
@@ -138,3 +165,11 @@ def gram(P: np.ndarray, scale: float) -> np.ndarray:
         return scale * out
     out = scale * (np.swapaxes(P, -1, -2) @ P)
     return (out + np.swapaxes(out, -1, -2)) / 2
+
+
+def check_rule_size(caller: str, nodes: int) -> None:
+    """Refuse a Gauss–Hermite rule of ``nodes`` points whose companion matrix (nodes², O(nodes³)
+    work to diagonalise) passes the resource limits."""
+    check_memory(caller, [(2 * nodes ** 2 * DOUBLE, f"the Gauss–Hermite companion matrix of {nodes} nodes")],
+                 "use fewer nodes")
+    check_path_steps(caller, float(nodes) ** 3, f"the Gauss–Hermite rule of {nodes} nodes", "use fewer nodes")

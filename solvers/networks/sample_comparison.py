@@ -7,6 +7,7 @@ distance (``scipy.stats.wasserstein_distance``), with the sample sizes used.
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,7 @@ from covsde.derive.errors import InputError
 
 from covsde.solvers import result_display as display
 from covsde.solvers.covariance_quantities import correlation
+from covsde.solvers.input_validation import real_array
 
 QUANTITIES = ("rho", "logV", "V")
 
@@ -121,11 +123,11 @@ def final_covariances(samples) -> np.ndarray:
     object with ``.V`` of shape (N, m, m) or (N, layers, m, m) (the last layer is used).
     """
     if isinstance(samples, np.ndarray) or isinstance(samples, (list, tuple)):
-        V = np.asarray(samples, dtype=np.float64)
+        V = real_array(samples, "covariance samples")
     elif hasattr(samples, "final"):
-        V = np.asarray(samples.final, dtype=np.float64)
+        V = real_array(samples.final, "covariance samples")
     elif hasattr(samples, "V"):
-        V = np.asarray(samples.V, dtype=np.float64)
+        V = real_array(samples.V, "covariance samples")
         if V.ndim == 4:
             V = V[:, -1]
     else:
@@ -145,10 +147,18 @@ def scalar_quantities(V: np.ndarray, quantities=("rho", "logV"), inputs=None) ->
     m = V.shape[1]
     if inputs is None:
         inputs = range(m) if m <= 3 else range(min(m, 2))
+    if isinstance(inputs, (str, bytes)) or not hasattr(inputs, "__iter__"):
+        raise InputError(f"inputs must be a list of input indices in 0..{m - 1}, got {inputs!r}")
     inputs = list(inputs)
-    if any(not (0 <= i < m) for i in inputs):
+    if any(isinstance(i, (bool, np.bool_)) or not isinstance(i, numbers.Integral) or not (0 <= i < m)
+           for i in inputs):
         raise InputError(f"inputs must be indices in 0..{m - 1}, got {inputs}")
-    unknown = [q for q in quantities if q not in QUANTITIES]
+    if isinstance(quantities, str):
+        quantities = (quantities,)
+    if not hasattr(quantities, "__iter__"):
+        raise InputError(f"quantities must be a list taken from {list(QUANTITIES)}, got {quantities!r}")
+    quantities = list(quantities)
+    unknown = [q for q in quantities if not isinstance(q, str) or q not in QUANTITIES]
     if unknown:
         raise InputError(f"unknown quantities {unknown}; choose from {list(QUANTITIES)}")
     out = {}

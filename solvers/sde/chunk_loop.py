@@ -3,8 +3,13 @@
 A chunk is a run of whole blocks of paths (:class:`covsde.solvers.random_streams.PathChunk`);
 it is stepped from 0 to T by a stepper, :class:`covsde.solvers.sde.numpy_steps.NumpySteps` or,
 with a scheme's compiled step, :class:`covsde.solvers.sde.compiled.compiled_steps.CompiledSteps`.
-A path whose trace passes the explosion threshold (or becomes non-finite) is frozen at the state
-that crossed and its working copy reset to I; reported states are projected onto the PSD cone.
+A path whose |trace| passes the explosion threshold (or whose state stops being finite) is frozen:
+it keeps the state that crossed, or the last finite state before it when that state is not finite
+(so no NaN reaches the results), and leaves the stepper's active set, so that it costs nothing
+afterwards (its random numbers are still drawn, with its block's, so that the other paths' numbers
+do not change).  Reported states of live paths are projected onto the PSD cone.  Floating-point
+warnings of exploding paths are expected and handled here (they mark the paths as exploded), so
+the loop runs under ``np.errstate(over/invalid/divide="ignore")``.
 """
 from __future__ import annotations
 
@@ -67,38 +72,56 @@ def run_chunk(task: ChunkTask, sde, compiled=None, bar=None) -> ChunkOutput:
             saved[:, j] = V0
     report_every = max(1, 2_000_000 // P)
     outputs = set(save_slots) | {task.steps}      # steps after which the true state is needed
-    for n in range(1, task.steps + 1):
-        failed, may_cross = state.step(output=n in outputs)
-        if failed is not None and failed.any():
-            projections += int(np.count_nonzero(failed & ~exploded))
-        if may_cross:
-            V = state.matrices()
-            crossed = ~(np.trace(V, axis1=1, axis2=2) <= task.threshold)     # nan counts as crossed
-            new = crossed & ~exploded
-            frozen[new] = V[new]
-            explosion_time[new] = n * dt
-            exploded |= new
-            state.reset(crossed)    # keeps frozen paths' working copies finite and cheap
-        if n in save_slots:
-            snapshot = psd_state(state.matrices(), exploded, frozen)
-            for j in save_slots[n]:
-                saved[:, j] = snapshot
-        if bar is not None and n % report_every == 0:
-            bar.update(P * report_every)
-    if bar is not None:
-        bar.update(P * (task.steps % report_every))
-    return ChunkOutput(V=psd_state(state.matrices(), exploded, frozen), saved=saved, exploded=exploded,
-                       explosion_time=explosion_time, projections=projections)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for n in range(1, task.steps + 1):
+            if state.active.size:
+                failed, may_cross = state.step(output=n in outputs)
+                if failed is not None and failed.any():
+                    projections += int(np.count_nonzero(failed))
+                if may_cross:
+                    _freeze_crossed(state, task.threshold, n * dt, frozen, exploded, explosion_time)
+            else:
+                state.skip()                      # every path is frozen: keep the streams in step
+            if n in save_slots:
+                snapshot = psd_state(state, frozen)
+                for j in save_slots[n]:
+                    saved[:, j] = snapshot
+            if bar is not None and n % report_every == 0:
+                bar.update(P * report_every)
+        if bar is not None:
+            bar.update(P * (task.steps % report_every))
+        final = psd_state(state, frozen)
+    return ChunkOutput(V=final, saved=saved, exploded=exploded, explosion_time=explosion_time,
+                       projections=projections)
 
 
-def psd_state(V, exploded, frozen):
-    """The reported state: frozen values for exploded paths, PSD projection for the others."""
-    out = np.where(exploded[:, None, None], frozen, V)
-    live = ~exploded
-    if live.any():
-        L, failed = psd_factor(out[live])
+def _freeze_crossed(state, threshold, time, frozen, exploded, explosion_time):
+    """Freeze the active paths whose |trace| passed ``threshold`` or whose state is not finite:
+    record the crossing state (the last finite one when it is not finite) and drop them."""
+    V = state.matrices()
+    crossed = ~(np.abs(np.trace(V, axis1=1, axis2=2)) <= threshold)     # nan counts as crossed
+    crossed |= ~np.all(np.isfinite(V), axis=(1, 2))
+    if not crossed.any():
+        return
+    rows = state.active[crossed]
+    states = V[crossed]
+    finite = np.all(np.isfinite(states), axis=(1, 2))
+    if not finite.all():       # the state before this step passed the same test: it is finite
+        states[~finite] = state.previous()[crossed][~finite]
+    frozen[rows] = states
+    explosion_time[rows] = time
+    exploded[rows] = True
+    state.keep(~crossed)
+
+
+def psd_state(state, frozen):
+    """The reported states of the chunk (P, m, m): frozen values for exploded paths, the live
+    paths' states projected onto the PSD cone."""
+    out = frozen.copy()
+    if state.active.size:
+        V = state.matrices()
+        out[state.active] = V
+        L, failed = psd_factor(V)
         if failed.any():
-            fixed = L[failed] @ np.swapaxes(L[failed], -1, -2)
-            rows = np.flatnonzero(live)[failed]
-            out[rows] = fixed
+            out[state.active[failed]] = L[failed] @ np.swapaxes(L[failed], -1, -2)
     return out

@@ -36,9 +36,13 @@ import scipy.sparse.linalg as spla
 from covsde.derive.errors import InputError
 
 from covsde.solvers import result_display as display
-from covsde.solvers.input_validation import count, positive_time
+from covsde.solvers.input_validation import count, positive_time, real_array, real_number, sde_with
+from covsde.solvers.resource_limits import DOUBLE, check_memory, check_path_steps, vectorised_steps
 
 X_MAX = 30.0
+#: Doubles per cell held at once (drift at faces, three diagonals, two sparse LU factors with
+#: their indices, the masses of three time levels, cell edges and centres), for the memory check.
+DOUBLES_PER_CELL = 24
 
 
 @dataclass(frozen=True, repr=False)
@@ -157,10 +161,18 @@ def correlation_density(sde, rho0, T, *, grid=4000, time_steps=2000, save_at=Non
     -------
     CorrelationDensity (``.cdf(r)``, ``.density``, ``.mass``; mass conserved to ~1e−13).
     """
+    sde_with(sde, "correlation_drift")
     T = positive_time(T)
+    rho0 = real_number(rho0, "rho0")
     if not -1.0 < rho0 < 1.0:
         raise InputError(f"rho0 must lie in the open interval (-1, 1), got {rho0}")
     grid, time_steps = count(grid, "grid", 10), count(time_steps, "time_steps", 2)
+    saves = 0 if save_at is None else np.size(real_array(save_at, "save_at"))
+    check_memory("correlation_density", [(grid * DOUBLES_PER_CELL * DOUBLE, f"a grid of {grid:.3g} cells"),
+                                         (grid * saves * DOUBLE, f"the masses at {saves} save times")],
+                 "use a smaller grid (or fewer save_at times)")
+    check_path_steps("correlation_density", vectorised_steps(time_steps, grid),
+                     f"{time_steps:.3g} time steps of {grid:.3g} cells", "use fewer cells or time steps")
     x0 = float(np.arctanh(rho0))
     x_lo, x_hi = _domain(sde, x0, T)
     edges = np.linspace(x_lo, x_hi, grid + 1)
@@ -177,8 +189,8 @@ def correlation_density(sde, rho0, T, *, grid=4000, time_steps=2000, save_at=Non
     save_idx = None
     saved = None
     if save_at is not None:
-        times = np.atleast_1d(np.asarray(save_at, dtype=np.float64))
-        if np.any(times <= 0) or np.any(times > T * (1 + 1e-12)):
+        times = np.atleast_1d(real_array(save_at, "save_at"))
+        if times.ndim != 1 or not np.all(np.isfinite(times)) or np.any(times <= 0) or np.any(times > T * (1 + 1e-12)):
             raise InputError(f"save_at must be times in (0, T] = (0, {T}]")
         save_idx = np.maximum(np.rint(times / dt).astype(int), 1)
         saved = np.empty((len(times), grid))

@@ -24,6 +24,10 @@ class NumpySteps:
         m = V0.shape[-1]
         self.scheme, self.drift, self.dt, self.threshold = scheme, drift, dt, threshold
         self.V = np.array(V0)
+        self.last = self.V
+        #: chunk rows still stepped (frozen paths leave it); ``compact``: some have left
+        self.active = np.arange(V0.shape[0])
+        self.compact = False
         self.inputs = StepInputs(draws, scheme.normal_count(m), scheme.sign_count(m), noise)
         self.eye = np.eye(m)
         self.merging = scheme.merges_half_steps
@@ -34,19 +38,34 @@ class NumpySteps:
         scheme must not run ahead into the next step).  Returns (failed (P,) bool, whether a trace
         may have passed the threshold)."""
         z = self.inputs.draw()
+        if self.compact:
+            z = z[:, self.active]
+        self.last = self.V
         if self.merging:
             self.V, failed = self.scheme.step(self.V, self.drift, self.dt, z, lead=not self.pending,
                                               trail=0.5 if output else 1.0)
             self.pending = not output
         else:
             self.V, failed = self.scheme.step(self.V, self.drift, self.dt, z)
-        top = np.trace(self.V, axis1=1, axis2=2).max()
-        return failed, not top <= self.threshold          # nan-safe: a nan max fails the test
+        top = np.abs(np.trace(self.V, axis1=1, axis2=2)).max()
+        # nan-safe: a nan max fails the test; the sum is not finite when any entry is not
+        return failed, not (top <= self.threshold and np.isfinite(self.V.sum()))
+
+    def skip(self):
+        """Draw one step's random numbers without stepping (every path is frozen)."""
+        self.inputs.draw()
 
     def matrices(self):
-        """The current states, (P, m, m)."""
+        """The current states of the active paths, (len(active), m, m)."""
         return self.V
 
-    def reset(self, rows):
-        """Set the paths ``rows`` (bool or index) to V = I."""
-        self.V[rows] = self.eye
+    def previous(self):
+        """The active paths' states before the last step (the last finite state of a path whose
+        step overflowed)."""
+        return self.last
+
+    def keep(self, rows):
+        """Keep stepping only the active paths ``rows`` (bool over the active paths)."""
+        self.V, self.last = self.V[rows], self.last[rows]
+        self.active = self.active[rows]
+        self.compact = True

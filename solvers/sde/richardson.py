@@ -23,8 +23,11 @@ import numpy as np
 from covsde.derive.errors import InputError
 
 from covsde.solvers import result_display as display
-from covsde.solvers.input_validation import count, covariance_per_path, positive_time
-from covsde.solvers.random_streams import BLOCK, CoupledNormals, path_chunks, paths_per_chunk
+from covsde.solvers.input_validation import (count, covariance_per_path, positive_number, positive_time, real_array,
+                                            sde_with)
+from covsde.solvers.random_streams import BLOCK, CoupledNormals, block_count, path_chunks, paths_per_chunk
+from covsde.solvers.resource_limits import DOUBLE, STREAM_BYTES, check_memory, check_path_steps, vectorised_steps
+from covsde.solvers.sde.step_size import check_step as check_step_size
 from covsde.solvers.sde.schemes import get_scheme
 from covsde.solvers.sde.symmetric_noise import psd_factor
 
@@ -131,7 +134,7 @@ class _Moments:
 
 
 def richardson_expectation(sde, V0, T, f, *, steps, paths, seed=None, chunk=None,
-                           explosion_threshold=1e8) -> RichardsonEstimate:
+                           explosion_threshold=1e8, check_step=True) -> RichardsonEstimate:
     """Estimate E[f(V_T)] for dV = b(V) dt + Σ(V)^{1/2} dB with weak order 2 (SPEC §1).
 
     R(T/N) = 2 E f(Y^{2N}) - E f(Y^N), Y^N the Euler–Maruyama solution with N steps
@@ -157,6 +160,11 @@ def richardson_expectation(sde, V0, T, f, *, steps, paths, seed=None, chunk=None
         Paths held in memory at once (rounded up to a multiple of BLOCK).
     explosion_threshold : float
         A path whose trace passes it (or becomes non-finite) makes the expectation undefined.
+    check_step : bool
+        True (default): refuse when the *finest* step T/(2 max N) is far outside Euler's stable
+        range at V0 (``Scheme.max_stable_dt``, :mod:`covsde.solvers.sde.step_size`).  Coarser
+        levels are only compared with it, and their errors are what ``change`` and ``deviation``
+        report, so they are not checked.  False: run anyway.
 
     Returns
     -------
@@ -165,13 +173,22 @@ def richardson_expectation(sde, V0, T, f, *, steps, paths, seed=None, chunk=None
     Raises
     ------
     InputError
-        For invalid arguments, or when a path explodes before T (E f(V_T) is then not defined).
+        For invalid arguments, when a path explodes before T (E f(V_T) is then not defined), when
+        the finest step is far outside the stable range, or when the run's memory or path-steps
+        pass the limits of :mod:`covsde.solvers.resource_limits`.
     """
+    sde_with(sde, "drift")
+    if not callable(f):
+        raise InputError(f"f must be a function of V (paths, m, m), got {type(f).__name__}")
     T = positive_time(T)
-    base = np.atleast_1d(np.asarray(steps))
-    if base.ndim != 1 or base.size == 0 or not np.issubdtype(base.dtype, np.integer) or np.any(base < 1):
+    try:
+        raw = np.atleast_1d(np.asarray(steps))
+    except (TypeError, ValueError):
+        raw = np.empty((0, 0))
+    if raw.ndim != 1 or raw.size == 0 or not np.issubdtype(raw.dtype, np.integer) or np.any(raw < 1) \
+            or np.any(raw > np.iinfo(np.int64).max // 4):
         raise InputError(f"steps must be a positive integer or a list of them, got {steps!r}")
-    base = np.unique(base).astype(np.int64)
+    base = np.unique([count(int(n), "steps") for n in raw]).astype(np.int64)
     levels = np.unique(np.concatenate([base, 2 * base]))
     finest = int(levels[-1])
     if np.any(finest % levels):
@@ -180,9 +197,21 @@ def richardson_expectation(sde, V0, T, f, *, steps, paths, seed=None, chunk=None
     paths = count(paths, "paths")
     V0 = covariance_per_path(V0, paths)
     chunk = paths_per_chunk(chunk, 4 * BLOCK)
+    explosion_threshold = positive_number(explosion_threshold, "explosion_threshold", allow_inf=True)
     scheme = get_scheme("euler")
     m = V0.shape[-1]
     k = scheme.normal_count(m)
+    size = min(chunk, paths)
+    check_memory("richardson_expectation", [
+        (size * (3 * len(levels) + 4) * m * m * DOUBLE,
+         f"the states of {len(levels)} step counts for a chunk of {size} paths"),
+        (size * (len(levels) + 2) * k * DOUBLE, f"the coupled normals of a chunk of {size} paths"),
+        (block_count(paths) * STREAM_BYTES, f"the random streams of {block_count(paths):.3g} blocks of paths"),
+    ], "use a smaller chunk or fewer step counts")
+    check_path_steps("richardson_expectation", vectorised_steps(float(levels.sum()) * -(-paths // chunk), size),
+                     f"{paths:.3g} paths at step counts {levels.tolist()}", "use fewer paths or smaller step counts")
+    check_step_size("richardson_expectation", scheme.name, scheme.max_stable_dt(sde, V0), T, finest,
+                    check=bool(check_step))
     seq, chunks = path_chunks(seed, paths, chunk)
     position = {int(level): i for i, level in enumerate(levels)}
 
@@ -258,7 +287,7 @@ def _euler_levels(scheme, sde, V0, P, T, levels, normals, threshold):
 
 
 def _evaluate(f, V, P):
-    out = np.asarray(f(V), dtype=np.float64)
+    out = real_array(f(V), "f(V)")
     if out.ndim == 0 or out.shape[0] != P:
         raise InputError(f"f must map V of shape (paths, m, m) to one value per path, shape (paths, ...); "
                          f"got shape {out.shape}")

@@ -7,6 +7,20 @@ Correlation SDE (ReLU-like): dρ = μ(ρ) dt + (1 − ρ²) dW, μ(ρ) = ν(ρ) 
 
 Random streams are organised as for every solver (:mod:`covsde.solvers.random_streams`): one
 stream per block of ``BLOCK`` paths, so a seed gives the same numbers whatever the chunking.
+
+Guards, as :func:`covsde.solvers.simulate_sde`: memory and path-steps are checked before anything
+is allocated (:mod:`covsde.solvers.resource_limits`), and a step far outside the scheme's stable
+range at the starting value is refused (``check_step=False`` runs it anyway); the rates of change
+(per unit time) that set that range are, with Δt·rate ≤ 1 the stable range and ≤ 0.1 a sound step
+(:mod:`covsde.solvers.sde.step_size`):
+
+- norm, "log_euler": |d/dY (b(e^Y) e^{−Y})| = |b'(V0) − b(V0)/V0|, the drift's Jacobian in Y = log V
+  (the noise sqrt(2) dW is added exactly);
+- norm, "euler": max(|b'(V0)|, |b(V0)|/V0, 2), the drift's and the noise's (σ(V) = sqrt(2) V,
+  σ'² = 2: a step leaves V > 0 when sqrt(2Δt) z < −1);
+- correlation: max(|μ'(ρ0)|, σ'(ρ0)² = 4ρ0², σ(ρ0)² = (1 − ρ0²)²), the drift's Jacobian, the
+  multiplicative noise's rate and the noise variance per unit time against the half-width 1 of
+  [−1, 1] (a step whose noise is that wide is clipped at the ends instead of diffusing).
 """
 from __future__ import annotations
 
@@ -17,13 +31,18 @@ import numpy as np
 from covsde.derive.errors import InputError
 
 from covsde.solvers import result_display as display
-from covsde.solvers.input_validation import count, positive_time
-from covsde.solvers.random_streams import BLOCK, path_chunks
+from covsde.solvers.input_validation import count, positive_number, positive_time, real_number, sde_with
+from covsde.solvers.random_streams import BLOCK, block_count, path_chunks
+from covsde.solvers.resource_limits import DOUBLE, STREAM_BYTES, check_memory, check_path_steps, vectorised_steps
+from covsde.solvers.sde.step_size import check_step as check_step_size, max_dt_of_rate
 
 #: Paths stepped together (a multiple of BLOCK).
 CHUNK = 16 * BLOCK
 #: Lowest log V kept: V = e^Y stays a normal positive double (vanishing paths stay finite).
 LOG_FLOOR = np.log(np.finfo(np.float64).tiny)
+#: (paths,) float64 arrays a chunk holds at once while stepping (state, last state, normals,
+#: frozen values, explosion times, drift temporaries), for the memory check.
+CHUNK_WORKING_ARRAYS = 10
 
 
 @dataclass(frozen=True, repr=False)
@@ -113,7 +132,7 @@ class CorrelationResult:
 
 
 def simulate_norm(sde, V0, T, *, steps, paths, seed=None, explosion_threshold=1e8,
-                  scheme="log_euler") -> NormResult:
+                  scheme="log_euler", check_step=True) -> NormResult:
     """Simulate the one-input norm SDE dV = b(V) dt + sqrt(2) V dB (SPEC §1).
 
     Schemes
@@ -128,23 +147,27 @@ def simulate_norm(sde, V0, T, *, steps, paths, seed=None, explosion_threshold=1e
     sde : object with ``norm_drift(v)`` (e.g. ``derive.derive_sde(...)``).
     V0 : positive float, the initial squared norm |x|²/n0.
     T, steps, paths, seed : as :func:`covsde.solvers.simulate_sde`.
-    explosion_threshold : V above it counts as exploded; the path is frozen at that step.
+    explosion_threshold : V above it (or not finite) counts as exploded; the path is frozen at
+        that step and reports the value that crossed, or the last finite value before it when
+        that one is not finite (never NaN or inf).
+    check_step : True (default) refuses a step far outside the scheme's stable range at V0 (the
+        module docstring), naming the sound step count; False runs it anyway.
 
     Returns
     -------
     NormResult with V (paths,), exploded (paths,), explosion_time (paths,; inf where none).
     """
+    sde_with(sde, "norm_drift")
     T, steps, paths = positive_time(T), count(steps, "steps"), count(paths, "paths")
-    try:
-        V0 = float(V0)
-    except (TypeError, ValueError):
-        raise InputError("V0 must be a positive number for the one-input norm SDE") from None
-    if not (np.isfinite(V0) and V0 > 0):
-        raise InputError(f"V0 must be a positive number for the norm SDE, got {V0}")
+    V0 = positive_number(V0, "V0 (the norm SDE's initial squared norm)")
     if scheme not in ("log_euler", "euler"):
         raise InputError(f"unknown scheme {scheme!r} for the norm SDE; choose 'log_euler' or 'euler'")
+    explosion_threshold = positive_number(explosion_threshold, "explosion_threshold", allow_inf=True)
     if not explosion_threshold > V0:
         raise InputError(f"explosion_threshold must exceed V0 = {V0}, got {explosion_threshold}")
+    _check_resources("simulate_norm", paths, steps, 3)
+    rate = _norm_step_rate(sde.norm_drift, V0, scheme)
+    note = check_step_size("simulate_norm", scheme, max_dt_of_rate(rate), T, steps, check=bool(check_step))
     seq, chunks = path_chunks(seed, paths, CHUNK)
     dt = T / steps
     sq = np.sqrt(2.0 * dt)
@@ -158,46 +181,52 @@ def simulate_norm(sde, V0, T, *, steps, paths, seed=None, explosion_threshold=1e
         frozen = np.zeros(P)
         ex = np.zeros(P, dtype=bool)
         te = np.full(P, np.inf)
-        if scheme == "log_euler":
-            Y = np.full(P, np.log(V0))
-            for n in range(1, steps + 1):
-                draws.normals(z)
-                v = np.exp(Y)
-                Y += (sde.norm_drift(v) / v - 1.0) * dt + sq * z
-                np.maximum(Y, LOG_FLOOR, out=Y)
-                crossed = ~(Y <= log_thr)
-                if crossed.any():
-                    new = crossed & ~ex
-                    with np.errstate(over="ignore"):
-                        frozen[new] = np.exp(np.where(np.isnan(Y[new]), np.inf, Y[new]))
-                    te[new] = n * dt
-                    ex |= new
-                    Y[crossed] = 0.0
-            v_end = np.exp(Y)
-        else:
-            v = np.full(P, V0)
-            for n in range(1, steps + 1):
-                draws.normals(z)
-                v += sde.norm_drift(v) * dt + sq * v * z
-                np.maximum(v, 0.0, out=v)
-                crossed = ~(v <= explosion_threshold)
-                if crossed.any():
-                    new = crossed & ~ex
-                    frozen[new] = v[new]
-                    te[new] = n * dt
-                    ex |= new
-                    v[crossed] = 1.0
-            v_end = v
+        # overflow and nan of exploding paths are expected: they are flagged and frozen below
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if scheme == "log_euler":
+                Y = np.full(P, np.log(V0))
+                for n in range(1, steps + 1):
+                    draws.normals(z)
+                    v = np.exp(Y)
+                    last = Y.copy()
+                    Y += (sde.norm_drift(v) / v - 1.0) * dt + sq * z
+                    np.maximum(Y, LOG_FLOOR, out=Y)
+                    crossed = ~(Y <= log_thr) | ~np.isfinite(Y)
+                    if crossed.any():
+                        new = crossed & ~ex
+                        value = np.exp(Y[new])
+                        value = np.where(np.isfinite(value), value, np.exp(last[new]))
+                        frozen[new] = value
+                        te[new] = n * dt
+                        ex |= new
+                        Y[crossed] = 0.0
+                v_end = np.exp(Y)
+            else:
+                v = np.full(P, V0)
+                for n in range(1, steps + 1):
+                    draws.normals(z)
+                    last = v.copy()
+                    v += sde.norm_drift(v) * dt + sq * v * z
+                    np.maximum(v, 0.0, out=v)
+                    crossed = ~(v <= explosion_threshold) | ~np.isfinite(v)
+                    if crossed.any():
+                        new = crossed & ~ex
+                        frozen[new] = np.where(np.isfinite(v[new]), v[new], last[new])
+                        te[new] = n * dt
+                        ex |= new
+                        v[crossed] = 1.0
+                v_end = v
         V[start:stop] = np.where(ex, frozen, v_end)
         exploded[start:stop], explosion_time[start:stop] = ex, te
     frac = float(np.mean(exploded))
+    message = f"{paths} paths, {steps} steps ({scheme}): {frac:.2%} exploded by T = {T:g}"
     return NormResult(V=V, exploded=exploded, explosion_time=explosion_time, T=T, steps=steps,
                       paths=paths, scheme=scheme, seed=seq.entropy,
                       explosion_threshold=float(explosion_threshold),
-                      message=f"{paths} paths, {steps} steps ({scheme}): {frac:.2%} exploded by T = {T:g}")
+                      message=message + (f"; {note}" if note else ""))
 
 
-def simulate_correlation(sde, rho0, T, *, steps, paths, seed=None) -> CorrelationResult:
+def simulate_correlation(sde, rho0, T, *, steps, paths, seed=None, check_step=True) -> CorrelationResult:
     """Simulate the ReLU-like correlation SDE dρ = μ(ρ) dt + (1 − ρ²) dW on [−1, 1] (SPEC §1).
 
     Euler–Maruyama in ρ (weak order 1), with ρ clipped to [−1, 1] after each step.  Leaving the
@@ -209,14 +238,18 @@ def simulate_correlation(sde, rho0, T, *, steps, paths, seed=None) -> Correlatio
     sde : a ReLU-like ``derive_sde`` object.
     rho0 : initial correlation in [−1, 1].
     T, steps, paths, seed : as :func:`covsde.solvers.simulate_sde`.
+    check_step : True (default) refuses a step far outside the stable range at rho0 (the module
+        docstring), naming the sound step count; False runs it anyway.
     """
+    sde_with(sde, "correlation_drift")
     T, steps, paths = positive_time(T), count(steps, "steps"), count(paths, "paths")
-    try:
-        rho0 = float(rho0)
-    except (TypeError, ValueError):
-        raise InputError("rho0 must be a number in [-1, 1]") from None
+    rho0 = real_number(rho0, "rho0")
     if not -1.0 <= rho0 <= 1.0:
         raise InputError(f"rho0 must lie in [-1, 1], got {rho0}")
+    _check_resources("simulate_correlation", paths, steps, 1)
+    rate = _correlation_step_rate(sde.correlation_drift, rho0)
+    note = check_step_size("simulate_correlation", "euler", max_dt_of_rate(rate), T, steps,
+                           check=bool(check_step), what="rho0")
     seq, chunks = path_chunks(seed, paths, CHUNK)
     dt = T / steps
     sq = np.sqrt(dt)
@@ -236,4 +269,42 @@ def simulate_correlation(sde, rho0, T, *, steps, paths, seed=None) -> Correlatio
         rho[start:stop] = r
     return CorrelationResult(rho=rho, clipped=clipped, T=T, steps=steps, paths=paths, seed=seq.entropy,
                              message=f"{paths} paths, {steps} steps of dt = {dt:.3g}; "
-                                     f"{clipped} path-steps clipped to [-1, 1]")
+                                     f"{clipped} path-steps clipped to [-1, 1]" + (f"; {note}" if note else ""))
+
+
+def _check_resources(caller, paths, steps, per_path_arrays):
+    """Refuse a run whose arrays or path-steps pass :mod:`covsde.solvers.resource_limits`."""
+    size = min(CHUNK, paths)
+    check_memory(caller, [
+        (paths * per_path_arrays * DOUBLE, f"the results of {paths:.3g} paths"),
+        (block_count(paths) * STREAM_BYTES, f"the random streams of {block_count(paths):.3g} blocks of paths"),
+        (size * CHUNK_WORKING_ARRAYS * DOUBLE, f"the working arrays of a chunk of {size} paths"),
+    ], "use fewer paths")
+    check_path_steps(caller, vectorised_steps(steps * -(-paths // CHUNK), size),
+                     f"{steps:.3g} steps of {paths:.3g} paths", "use fewer paths or steps")
+
+
+def _derivative(f, x: float, lo: float = -np.inf, hi: float = np.inf) -> float:
+    """f'(x) by a central difference (one-sided at the ends of [lo, hi]); nan where f is not finite."""
+    h = 1e-6 * max(1.0, abs(x))
+    left, right = max(x - h, lo), min(x + h, hi)
+    with np.errstate(all="ignore"):
+        values = np.asarray(f(np.array([left, right])), dtype=np.float64)
+    return float((values[1] - values[0]) / (right - left))
+
+
+def _norm_step_rate(norm_drift, V0: float, scheme: str) -> float:
+    """The rate of change at V0 that sets the norm schemes' stable range (module docstring)."""
+    with np.errstate(all="ignore"):
+        b = float(np.asarray(norm_drift(np.array([V0])), dtype=np.float64)[0])
+    slope = _derivative(norm_drift, V0, lo=0.0)
+    rates = [abs(slope - b / V0)] if scheme == "log_euler" else [abs(slope), abs(b) / V0, 2.0]
+    rates = [r for r in rates if np.isfinite(r)]
+    return max(rates, default=0.0)
+
+
+def _correlation_step_rate(correlation_drift, rho0: float) -> float:
+    """max(|μ'(ρ0)|, 4ρ0², (1 − ρ0²)²): the correlation scheme's rate at ρ0 (module docstring)."""
+    slope = abs(_derivative(correlation_drift, rho0, lo=-1.0, hi=1.0))
+    rates = [r for r in (slope, 4 * rho0 ** 2, (1 - rho0 ** 2) ** 2) if np.isfinite(r)]
+    return max(rates, default=0.0)

@@ -40,7 +40,20 @@ and implements, with m the number of inputs (V is m × m),
                       that a path's numbers do not depend on its chunk.  A merging scheme's step
                       also takes ``lead`` (apply the leading drift half-step) and ``trail`` (the
                       trailing drift step in units of Δt: 0.5, or 1 when it takes the next
-                      step's leading half too).
+                      step's leading half too).  ``step`` must not write into V: the driver keeps
+                      it as the last state before the step (what an exploded path reports when
+                      its new state is not finite).
+
+and may override
+
+``max_stable_dt(sde, V0)``
+                      the largest Δt inside the scheme's stable range at the starting states V0
+                      (P, m, m) (:mod:`covsde.solvers.sde.step_size`): 1/r with r the rates of
+                      change that limit it.  The default, for a scheme with an explicit drift step
+                      and the linear noise L S Lᵀ, is 1/max(drift rate, noise rate m + 1); Lie
+                      (exact noise) uses the drift rate only, Strang (sub-stepped drift) the noise
+                      rate.  ``simulate_sde`` refuses Δt > max_stable_dt unless ``check_step=False``
+                      and asks for the steps that make Δt ≤ 0.1 max_stable_dt (a sound step).
 
 Optionally it provides a compiled kernel:
 
@@ -57,6 +70,7 @@ import inspect
 import numbers
 
 from covsde.solvers.random_streams import NOISES
+from covsde.solvers.sde.step_size import drift_rate, max_dt_of_rate, noise_rate
 
 _REGISTRY: dict = {}
 
@@ -113,6 +127,11 @@ class Scheme(abc.ABC):
     def compiled_step(self, sde, m: int):
         """The compiled step for ``sde`` at m (a ``CompiledStep``), or None: no compiled kernel."""
         return None
+
+    def max_stable_dt(self, sde, V0) -> float:
+        """The largest Δt of the stable range at V0 (P, m, m): 1/max(drift rate, m + 1) for an
+        explicit drift step and the linear noise L S Lᵀ (:mod:`covsde.solvers.sde.step_size`)."""
+        return max_dt_of_rate(max(drift_rate(sde.drift, V0), noise_rate(V0.shape[-1])))
 
     @property
     def has_compiled_step(self) -> bool:

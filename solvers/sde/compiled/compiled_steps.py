@@ -114,6 +114,8 @@ class CompiledSteps:
         self.merging, self.pending = scheme.merges_half_steps, False
         self.X = rows_from_matrices(V0)
         self.Y = np.empty_like(self.X)
+        self.active = np.arange(V0.shape[0])      # chunk rows still stepped (frozen paths leave it)
+        self.compact = False
         signs = scheme.sign_count(m)
         unpack = _compiled_unpack if (signs or noise == "rademacher") else None
         if unpack is not None:
@@ -125,6 +127,8 @@ class CompiledSteps:
         kernel must not run ahead into the next step's drift).  Returns (failed (P,) bool or None,
         whether a trace may have passed the threshold)."""
         z = self.inputs.draw()
+        if self.compact:
+            z = z[:, self.active]
         if self.merging:
             lead, trail = not self.pending, 0.5 if output else 1.0
             self.pending = not output
@@ -147,13 +151,22 @@ class CompiledSteps:
         self.X, self.Y = self.Y, self.X
         return failed, bool(count)
 
+    def skip(self):
+        """Draw one step's random numbers without stepping (every path is frozen)."""
+        self.inputs.draw()
+
     def matrices(self):
-        """The current states, (P, m, m)."""
+        """The current states of the active paths, (len(active), m, m)."""
         return matrices_from_rows(self.X)
 
-    def reset(self, rows):
-        """Set the paths ``rows`` (bool or index) to V = I."""
-        self.X[0, rows] = 1.0
-        if self.m == 2:
-            self.X[1, rows] = 0.0
-            self.X[2, rows] = 1.0
+    def previous(self):
+        """The active paths' states before the last step (the kernels write the new state into a
+        second array and the two are swapped, so that array still holds them)."""
+        return matrices_from_rows(self.Y)
+
+    def keep(self, rows):
+        """Keep stepping only the active paths ``rows`` (bool over the active paths)."""
+        self.X = np.ascontiguousarray(self.X[:, rows])
+        self.Y = np.ascontiguousarray(self.Y[:, rows])
+        self.active = self.active[rows]
+        self.compact = True

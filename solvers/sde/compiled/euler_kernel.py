@@ -30,7 +30,7 @@ def compiled_euler_kernel(sde, m: int):
 
     ``kernel(X, Y, z, dt, threshold) -> count``: X, Y (3 or 1, P) rows of V now / after the step,
     z (k, P) the step's standard variables; count = number of paths that need the driver's
-    attention (trace not ≤ threshold, a nan state, or for m = 1 a negative V before the step).
+    attention (|trace| not ≤ threshold, a nan state, or for m = 1 a negative V before the step).
     Compiled here on a dummy path (about a second), so processes forked later inherit it.
     """
     return cached_kernel("euler", sde, m, _build_kernel)
@@ -63,7 +63,7 @@ def _build_kernel(drift, diagonal, m: int):
                 Y[1, p] = n12
                 Y[2, p] = n22
                 trace = n11 + n22
-                count += (not (trace <= threshold)) | (n12 != n12)
+                count += (not (abs(trace) <= threshold)) | (not (abs(n12) <= threshold))
             return count
     else:
         @jit
@@ -75,7 +75,7 @@ def _build_kernel(drift, diagonal, m: int):
                 l = math.sqrt(max(v, 0.0))
                 n = (v + diagonal(v) * dt) + (l * (z[0, p] * s2)) * l
                 Y[0, p] = n
-                count += (not (n <= threshold)) | (v < 0.0)
+                count += (not (abs(n) <= threshold)) | (v < 0.0)
             return count
     k = m * (m + 1) // 2
     kernel(np.ones((k, 1)), np.empty((k, 1)), np.zeros((k, 1)), 1e-3, 1e8)

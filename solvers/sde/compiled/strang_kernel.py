@@ -7,7 +7,8 @@ compiled loop:
     V ← D(Δt/2) V (if ``lead``),   V ← L N_Δ Lᵀ,   V ← D(trail Δt) V,
 
 D an explicit midpoint step (sub-stepped where Δt² ||b(V)||² > STIFF_FRACTION² ||V||², as
-:func:`covsde.solvers.sde.schemes.strang.midpoint_drift_step`), L = [[l11, 0], [l21, l22]] the
+:func:`covsde.solvers.sde.schemes.strang.midpoint_drift_step`, and like it stopping the sub-steps of
+a path whose state is no longer finite), L = [[l11, 0], [l21, l22]] the
 Cholesky factor and N_Δ the weak order 2 noise flow from the identity.  Nothing is retyped and no
 SymPy is imported here: the drift comes from ``sde.compiled_drift()`` (:mod:`.generated_drift`)
 and N_Δ from ``noise_flow_expansion(m).numeric("math")`` (:mod:`covsde.derive.noise_flow_expansion`
@@ -35,7 +36,7 @@ def compiled_strang_kernel(sde, m: int):
     Euler kernel: X, Y (3 or 1, P) rows (V11, V12, V22) now / after; z (3k, P) normals then signs;
     ``lead`` applies the leading drift half-step, ``trail`` is the trailing drift step in units of
     dt (0.5, or 1 when it also takes the next step's leading half); count = paths whose new trace
-    is not ≤ threshold or whose state is nan.  Compiled on a dummy path, cached per drift."""
+    is not ≤ threshold in absolute value or whose state is nan.  Compiled on a dummy path, cached per drift."""
     return cached_kernel("strang", sde, m, _compiled)
 
 
@@ -79,6 +80,8 @@ def _build(drift, diagonal, m: int):
             n11, n12, n22, sub = v11, v12, v22, h / count
             for _ in range(int(count)):
                 n11, n12, n22, _b11, _b12, _b22 = rk2(n11, n12, n22, sub)
+                if not math.isfinite(n11 + n12 + n22):     # blown up: it stays non-finite
+                    break
             return n11, n12, n22
 
         @jit
@@ -112,7 +115,7 @@ def _build(drift, diagonal, m: int):
             half_step_pass(W, Y, flag, trail * dt)               # trailing drift step
             count = 0
             for p in range(P):
-                count += (not (Y[0, p] + Y[2, p] <= threshold)) | (Y[1, p] != Y[1, p])
+                count += (not (abs(Y[0, p] + Y[2, p]) <= threshold)) | (not (abs(Y[1, p]) <= threshold))
             return count
 
         @numba.njit(error_model="numpy")
@@ -146,6 +149,8 @@ def _build(drift, diagonal, m: int):
             for _ in range(int(count)):
                 u = n + (0.5 * sub) * diagonal(n)
                 n = n + sub * diagonal(u)
+                if not math.isfinite(n):                     # blown up: it stays non-finite
+                    break
         return n
 
     @jit
@@ -158,6 +163,6 @@ def _build(drift, diagonal, m: int):
             n = flow(z[0, p] * sdt, z[1, p], z[2, p], dt)[0]
             v = half_step_1(l * n * l, trail * dt)
             Y[0, p] = v
-            count += (not (v <= threshold)) | (v != v)
+            count += (not (abs(v) <= threshold)) | (v != v)
         return count
     return kernel

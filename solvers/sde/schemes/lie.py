@@ -19,6 +19,7 @@ import numpy as np
 import scipy.linalg
 
 from covsde.solvers.sde.scheme import Scheme
+from covsde.solvers.sde.step_size import drift_rate, max_dt_of_rate
 from covsde.solvers.sde.symmetric_noise import psd_factor
 
 
@@ -37,6 +38,12 @@ class LieEuler(Scheme):
         dG = np.asarray(dG, dtype=np.float64)
         flat = dG.reshape(dG.shape[:-2] + (-1,)) / np.sqrt(dt)
         return np.moveaxis(flat, -1, 0)
+
+    def max_stable_dt(self, sde, V0) -> float:
+        """1 / drift rate at V0: the noise is an exact congruence (PSD for any Δt), the drift an
+        explicit Euler step W = V + b(V) Δt, which leaves the PSD cone (and is projected to a
+        singular state) once Δt |Db| passes 1 — e.g. V ≡ 0 for tanh at Δt = 1e4."""
+        return max_dt_of_rate(drift_rate(sde.drift, V0))
 
     def step(self, V, drift, dt: float, z):
         """One step.  V (P, m, m) PSD, z (m², P).  Returns (V_new, failed (P,) bool)."""
