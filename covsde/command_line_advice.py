@@ -40,6 +40,8 @@ PHRASES = (
     (re.compile(r"^parameter a \(the shaping constant\)"), "{a} (the shaping constant)", "a"),
     (re.compile(r"\brtol/atol\b"), "{rtol}", "rtol"),
     (re.compile(r"\s*or a stiff integrator \(integrator='\w+'\)"), "", None),
+    (re.compile(r"\bcheck_step=False\b"), "{check_step}", "check_step"),
+    (re.compile(r",? or check_step=False to run it anyway"), "", None),   # commands without the option
 )
 
 #: Words after which a name at the start of a message is its subject ("t must be ...").

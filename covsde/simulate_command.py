@@ -36,6 +36,9 @@ def register(sub):
     p.add_argument("--paths", type=option_types.positive_int, default=100_000,
                    help="number of paths (default 100000)")
     p.add_argument("--steps", type=option_types.positive_int, default=1000, help="time steps (default 1000)")
+    p.add_argument("--no-step-check", dest="check_step", action="store_false",
+                   help="run even when T/steps is far outside the scheme's stable range (the run is "
+                        "refused otherwise, with the step count that would be sound)")
     p.add_argument("--scheme", choices=SCHEMES, default="euler", metavar="SCHEME",
                    help="SDE scheme, one of %(choices)s (default euler): euler has weak order 1; lie keeps "
                         "V PSD by construction; strang has weak order 2 (10-20 steps reach a weak error "
@@ -117,6 +120,7 @@ def run_simulate(args) -> int:
     V0 = parse_matrix(args.V0)
     sde = sde_from_arguments(args)
     result = simulate_sde(sde, V0, args.T, steps=args.steps, paths=args.paths, seed=args.seed,
+                          check_step=args.check_step,
                           scheme=args.scheme, workers=args.workers, noise=args.noise,
                           backend=args.backend)
     print(f"{sde.activation.name} ({sde.convention}), drift b^ab = {sde.drift_expr}")
