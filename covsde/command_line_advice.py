@@ -41,6 +41,7 @@ PHRASES = (
     (re.compile(r"\brtol/atol\b"), "{rtol}", "rtol"),
     (re.compile(r"\s*or a stiff integrator \(integrator='\w+'\)"), "", None),
     (re.compile(r"\bcheck_step=False\b"), "{check_step}", "check_step"),
+    (re.compile(r"^alpha\(t\) = "), "the schedule {alpha}: alpha(t) = ", "alpha"),
     (re.compile(r",? or check_step=False to run it anyway"), "", None),   # commands without the option
 )
 

@@ -20,6 +20,8 @@ from covsde.derive.errors import InputError
 #: Relative tolerances: asymmetry allowed before refusing, and negative eigenvalue allowed (round-off).
 SYMMETRY_TOL = 1e-12
 PSD_TOL = 1e-10
+#: Largest entry of a covariance matrix: its products must stay finite (sqrt of the largest float64).
+LARGEST_ENTRY = float(np.sqrt(np.finfo(np.float64).max))
 #: Largest count accepted (2^53: every integer up to it is exact in float64).
 MAX_COUNT = 2 ** 53
 #: Smallest relative tolerance an adaptive integrator can honour: 100 machine epsilons (as
@@ -126,7 +128,11 @@ def symmetric_psd(V, name: str = "V0", *, stacked: bool = False) -> np.ndarray:
                          f"{' (or a stack of them)' if stacked else ''}, got shape {V.shape}")
     if not np.all(np.isfinite(V)):
         raise InputError(f"{name} has non-finite entries; give a finite symmetric PSD matrix")
-    scale = max(1.0, float(np.max(np.abs(V))))
+    largest = float(np.max(np.abs(V)))
+    if largest > LARGEST_ENTRY:
+        raise InputError(f"{name} has an entry of size {largest:.3g}, beyond {LARGEST_ENTRY:.3g} = sqrt(largest "
+                         "float64): products of entries (the diffusion V⊗V, the drift) overflow; rescale it")
+    scale = max(1.0, largest)
     if np.max(np.abs(V - np.swapaxes(V, -1, -2))) > SYMMETRY_TOL * scale:
         raise InputError(f"{name} is not symmetric; give a symmetric matrix (e.g. (V + V.T)/2)")
     V = (V + np.swapaxes(V, -1, -2)) / 2
@@ -157,8 +163,11 @@ def count(value, name: str, minimum: int = 1) -> int:
         what = {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, f"an integer >= {minimum}")
         raise InputError(f"{name} must be {what}, got {value!r}")
     if value > MAX_COUNT:
-        raise InputError(f"{name} = {float(min(value, 1e300)):.3g} is beyond any memory or time; "
-                         "give at most 2**53")
+        try:
+            shown = f"{float(value):.3g}"
+        except OverflowError:
+            shown = "more than 1e308"
+        raise InputError(f"{name} = {shown} is beyond any memory or time; give at most 2**53")
     return int(value)
 
 

@@ -24,7 +24,7 @@ from covsde.derive import InputError
 from covsde.derive.branch_schedule import schedule_function
 
 from covsde.solvers import result_display as display
-from covsde.solvers.input_validation import count, real_array, real_number, tolerance
+from covsde.solvers.input_validation import LARGEST_ENTRY, count, real_array, real_number, tolerance
 from covsde.solvers.kernels.gaussian_expectation import _finite_or_refuse, gaussian_kernel_map, validate_covariance
 from covsde.solvers.resource_limits import DOUBLE, STEP_OVERHEAD, check_memory, path_step_limit
 
@@ -252,8 +252,8 @@ def _validate_save_at(save_at, t):
     if save_at is None:
         return None
     save_at = np.atleast_1d(real_array(save_at, "save_at"))
-    if save_at.ndim != 1 or not np.all(np.isfinite(save_at)) or np.any(save_at < 0) or np.any(save_at > t) or np.any(np.diff(save_at) <= 0):
-        raise InputError(f"save_at must be increasing times in [0, t = {t}]")
+    if save_at.ndim != 1 or save_at.size == 0 or not np.all(np.isfinite(save_at)) or np.any(save_at < 0) or np.any(save_at > t) or np.any(np.diff(save_at) <= 0):
+        raise InputError(f"save_at must be a non-empty list of increasing times in [0, t = {t}]")
     return save_at
 
 
@@ -269,15 +269,16 @@ def _schedule(alpha):
             if isinstance(value, np.ndarray) and value.shape == ():
                 value = value[()]
             value = real_number(value, f"alpha(t) at t = {time}")
-            if not np.isfinite(value):
-                raise InputError(f"alpha(t) is not finite at t = {time}")
+            if not abs(value) <= LARGEST_ENTRY:
+                raise InputError(f"alpha(t) = {value:.3g} at t = {time}: alpha^2 is not finite; "
+                                 "give a finite schedule below 1e154")
             return value
         return schedule
     if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, numbers.Real):
         raise InputError(f"alpha must be a real number or a function of t, got {alpha!r}")
     value = real_number(alpha, "alpha")
-    if not np.isfinite(value):
-        raise InputError(f"alpha must be finite, got {value}")
+    if not abs(value) <= LARGEST_ENTRY:
+        raise InputError(f"alpha must be finite and at most 1e154 in size (alpha^2 is used), got {value}")
     return lambda time: value
 
 

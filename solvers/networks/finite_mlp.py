@@ -117,6 +117,7 @@ def normalising_constant(activation, width: int, *, a: float = 1.0, exponent=Non
     act = as_activation(activation)
     _check_convention(convention)
     width, a = count(width, "width", 1), positive_number(a, "a")
+    _check_shaping_scale(a, width, _exponent(exponent))
     nodes = count(nodes, "nodes", 2)
     ns.check_rule_size("normalising_constant", nodes)
     if convention == "unnormalized":
@@ -191,8 +192,9 @@ def simulate_mlp(activation, X=None, *, V0=None, width, depth, networks, seed=No
         raise InputError(f"method must be 'chain' or 'weights', got {method!r}")
     a = positive_number(a, "a")
     exponent = _exponent(exponent)
+    _check_shaping_scale(a, width, exponent)
     gram, rows = ns.input_gram(X, V0)
-    recorded = ns.select_layers(layers, depth)
+    recorded = None if layers is None else ns.select_layers(layers, depth)    # all: made after the checks
     m = gram.shape[0]
     if method == "chain":
         per_network = 4 * width * m
@@ -202,9 +204,11 @@ def simulate_mlp(activation, X=None, *, V0=None, width, depth, networks, seed=No
         work = width * width * m
     chunk = ns.default_chunk(networks, per_network) if chunk is None else \
         count(chunk, "chunk", 1)
-    ns.check_network_resources("simulate_mlp", networks, chunk, result_doubles=recorded.size * m * m,
-                               working_doubles=per_network + (np.unique(recorded).size + 2) * m * m,
+    ns.check_network_resources("simulate_mlp", networks, chunk,
+                               result_doubles=ns.recorded_count(recorded, depth) * m * m,
+                               working_doubles=per_network + (ns.recorded_count(recorded, depth, distinct=True) + 2) * m * m,
                                layer_steps=max(depth, 1), work_per_layer=work)
+    recorded = ns.select_layers(None, depth) if recorded is None else recorded
     phi_s = act.shaped_function(width, a, exponent)
     c = normalising_constant(act, width, a=a, exponent=exponent, convention=convention)
     root, children = spawn_streams(seed, networks)
@@ -282,6 +286,14 @@ def _exponent(exponent) -> float:
     if not (np.isfinite(value) and value >= 0):
         raise InputError(f"exponent must be a non-negative number, got {exponent!r}")
     return value
+
+
+def _check_shaping_scale(a: float, width: int, exponent: float) -> None:
+    """Refuse a shaping scale s = a n^exponent that is not a finite positive float64."""
+    log_s = np.log(a) + exponent * np.log(width)
+    if not (np.log(np.finfo(np.float64).tiny) < log_s < np.log(np.finfo(np.float64).max)):
+        raise InputError(f"the shaping scale s = a n^exponent = {a:g} * {width}^{exponent:g} is not a finite "
+                         "positive float64; use a smaller exponent (1/2 is the critical one for most activations)")
 
 
 def _check_convention(convention):

@@ -162,15 +162,17 @@ def simulate_resnet(activation, X=None, *, Q0=None, width, depth, alpha=None, ne
     if method not in ("chain", "weights"):
         raise InputError(f"method must be 'chain' or 'weights', got {method!r}")
     gram, rows = ns.input_gram(X, Q0, V0_name="Q0")
-    recorded = ns.select_layers(layers, depth)
+    recorded = None if layers is None else ns.select_layers(layers, depth)    # all: made after the checks
     m = gram.shape[0]
     per_network = 4 * width * m if method == "chain" else width * max(width, rows.shape[1]) + 4 * width * m
     chunk = ns.default_chunk(networks, per_network) if chunk is None else \
         count(chunk, "chunk", 1)
-    ns.check_network_resources("simulate_resnet", networks, chunk, result_doubles=recorded.size * m * m,
-                               working_doubles=per_network + (np.unique(recorded).size + 2) * m * m,
+    ns.check_network_resources("simulate_resnet", networks, chunk,
+                               result_doubles=ns.recorded_count(recorded, depth) * m * m,
+                               working_doubles=per_network + (ns.recorded_count(recorded, depth, distinct=True) + 2) * m * m,
                                layer_steps=depth + 1,
                                work_per_layer=width * m * m if method == "chain" else width * width * m)
+    recorded = ns.select_layers(None, depth) if recorded is None else recorded
     scales = branch_scales(alpha, depth)
     phi = plain_activation(act)
     root, children = spawn_streams(seed, networks)

@@ -65,12 +65,22 @@ def select_layers(layers, depth: int) -> np.ndarray:
     """Layer indices to record: all 0..depth by default; negative indices count from the end."""
     if layers is None:
         return np.arange(depth + 1)
-    chosen = np.atleast_1d(np.asarray(layers))
+    try:
+        chosen = np.atleast_1d(np.asarray(layers))
+    except (TypeError, ValueError):                  # ragged nesting
+        chosen = np.empty((0, 0))
     if chosen.ndim != 1 or chosen.size == 0 or not np.issubdtype(chosen.dtype, np.integer):
         raise InputError(f"layers must be a non-empty list of integers in 0..{depth}, got {layers!r}")
     if np.any(chosen > depth) or np.any(chosen < -(depth + 1)):
         raise InputError(f"layers must lie in 0..{depth} (the depth), got {chosen.tolist()}")
     return np.where(chosen < 0, chosen + depth + 1, chosen).astype(int)
+
+
+def recorded_count(recorded, depth: int, distinct: bool = False) -> int:
+    """Layers recorded: depth + 1 when ``recorded`` is None (all), else its (distinct) size."""
+    if recorded is None:
+        return depth + 1
+    return int(np.unique(recorded).size if distinct else recorded.size)
 
 
 # --------------------------------------------------------------------------- chunks

@@ -147,16 +147,16 @@ def scalar_quantities(V: np.ndarray, quantities=("rho", "logV"), inputs=None) ->
     m = V.shape[1]
     if inputs is None:
         inputs = range(m) if m <= 3 else range(min(m, 2))
-    if isinstance(inputs, (str, bytes)) or not hasattr(inputs, "__iter__"):
+    if not isinstance(inputs, (list, tuple, range, np.ndarray)):
         raise InputError(f"inputs must be a list of input indices in 0..{m - 1}, got {inputs!r}")
-    inputs = list(inputs)
+    inputs = list(np.ravel(inputs)) if isinstance(inputs, np.ndarray) else list(inputs)
     if any(isinstance(i, (bool, np.bool_)) or not isinstance(i, numbers.Integral) or not (0 <= i < m)
            for i in inputs):
         raise InputError(f"inputs must be indices in 0..{m - 1}, got {inputs}")
     if isinstance(quantities, str):
         quantities = (quantities,)
-    if not hasattr(quantities, "__iter__"):
-        raise InputError(f"quantities must be a list taken from {list(QUANTITIES)}, got {quantities!r}")
+    if not isinstance(quantities, (list, tuple)) or not quantities:
+        raise InputError(f"quantities must be a non-empty list taken from {list(QUANTITIES)}, got {quantities!r}")
     quantities = list(quantities)
     unknown = [q for q in quantities if not isinstance(q, str) or q not in QUANTITIES]
     if unknown:

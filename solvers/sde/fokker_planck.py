@@ -40,6 +40,9 @@ from covsde.solvers.input_validation import count, positive_time, real_array, re
 from covsde.solvers.resource_limits import DOUBLE, check_memory, check_path_steps, vectorised_steps
 
 X_MAX = 30.0
+#: Largest drift of the total mass from 1 accepted (it is ~1e-13 for a sound time step; a step so
+#: large that I − dt A loses the identity to rounding moves it, and the density is then wrong).
+MASS_TOLERANCE = 1e-6
 #: Doubles per cell held at once (drift at faces, three diagonals, two sparse LU factors with
 #: their indices, the masses of three time levels, cell edges and centres), for the memory check.
 DOUBLES_PER_CELL = 24
@@ -195,8 +198,13 @@ def correlation_density(sde, rho0, T, *, grid=4000, time_steps=2000, save_at=Non
         save_idx = np.maximum(np.rint(times / dt).astype(int), 1)
         saved = np.empty((len(times), grid))
     eye = sps.identity(grid, format="csc")
-    be = spla.splu((eye - dt * A).tocsc())
-    bdf2 = spla.splu((eye - (2.0 / 3.0) * dt * A).tocsc())
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            be = spla.splu((eye - dt * A).tocsc())
+            bdf2 = spla.splu((eye - (2.0 / 3.0) * dt * A).tocsc())
+    except RuntimeError as exc:                       # SuperLU: "Factor is exactly singular"
+        raise InputError(f"the Fokker–Planck step matrix I - dt A cannot be factorised ({exc}); use more "
+                         "time_steps or a smaller T") from None
     prev = q
     q = be.solve(q)
     for n in range(1, time_steps + 1):
@@ -204,6 +212,11 @@ def correlation_density(sde, rho0, T, *, grid=4000, time_steps=2000, save_at=Non
             q, prev = bdf2.solve((4.0 * q - prev) / 3.0), q
         if save_idx is not None:
             saved[save_idx == n] = q
+    mass = float(np.sum(q))
+    if not abs(mass - 1.0) <= MASS_TOLERANCE:
+        raise InputError(f"the total mass moved to {mass:.6g} (it is conserved to ~1e-13 when I - dt A keeps its "
+                         f"identity): the time step T/time_steps = {dt:.3g} is too large for this grid; use more "
+                         "time_steps or a smaller T")
     return CorrelationDensity(x=centres, x_edges=edges, rho=np.tanh(centres), rho_edges=np.tanh(edges),
                               mass=q, T=float(T), rho0=float(rho0),
                               save_at=None if save_idx is None else save_idx * dt, saved_mass=saved,

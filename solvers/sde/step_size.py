@@ -39,6 +39,8 @@ import numpy as np
 
 from covsde.derive.errors import InputError
 
+from covsde.solvers.input_validation import MAX_COUNT
+
 #: Δt·r at or below which a step is sound (see the module docstring).
 SOUND_STEP_RATE = 0.1
 #: Doubles of perturbed states evaluated at once by :func:`drift_rate`.
@@ -113,11 +115,20 @@ def max_dt_of_rate(rate: float) -> float:
     return 1.0 / rate if rate > 0 else math.inf
 
 
-def sound_steps(T: float, max_dt: float) -> int:
-    """Steps that make Δt·r ≤ SOUND_STEP_RATE, r = 1/max_dt: ceil(T / (SOUND_STEP_RATE max_dt))."""
+def sound_steps(T: float, max_dt: float) -> float:
+    """Steps that make Δt·r ≤ SOUND_STEP_RATE, r = 1/max_dt: ceil(T / (SOUND_STEP_RATE max_dt))
+    (a float: it may pass any feasible count, or be inf)."""
     if not math.isfinite(max_dt):
-        return 1
-    return max(1, math.ceil(T / (SOUND_STEP_RATE * max_dt) * (1 - 1e-12)))
+        return 1.0
+    need = T / (SOUND_STEP_RATE * max_dt) * (1 - 1e-12)
+    return float(max(1, math.ceil(need))) if math.isfinite(need) else math.inf
+
+
+def _steps_advice(need: float) -> str:
+    """'use steps >= N', or, when no count of steps fits a float64 run, 'use a smaller T'."""
+    if need <= MAX_COUNT:
+        return f"use steps >= {int(need)} (dt*rate <= {SOUND_STEP_RATE}, a sound step)"
+    return f"a sound step needs {need:.3g} steps, beyond any run; use a smaller T"
 
 
 def check_step(caller: str, scheme_name: str, max_dt: float, T: float, steps: int, *,
@@ -133,8 +144,9 @@ def check_step(caller: str, scheme_name: str, max_dt: float, T: float, steps: in
         raise InputError(
             f"{caller}: dt = T/steps = {dt:.3g} is far outside the stable range of scheme {scheme_name!r} at "
             f"{what} (dt <= {max_dt:.3g}: its fastest rate of change there, {1 / max_dt:.3g} per unit time, "
-            f"would change V by {ratio:.3g} times its size in one step); use steps >= {need} (dt*rate <= "
-            f"{SOUND_STEP_RATE}, a sound step), or check_step=False to run it anyway")
+            f"would change V by {ratio:.3g} times its size in one step); {_steps_advice(need)}, or "
+            f"check_step=False to run it anyway")
+    advice = f"steps >= {int(need)} would be sound" if need <= MAX_COUNT else _steps_advice(need)
     return (f"dt*rate = {ratio:.2g} at {what} is above the sound {SOUND_STEP_RATE} "
             f"({'outside the stable range, run with check_step=False' if ratio > 1 else 'inside the stable range'}); "
-            f"steps >= {need} would be sound")
+            f"{advice}")
