@@ -164,9 +164,9 @@ def test_explosion_probability_of_a_degree_eight_drift_against_scipy_quadrature(
     width = 1 / np.sqrt(7 * k)
     pts = [1 - 8 * width, 1 - width, 1, 1 + width, 1 + 8 * width]
     for V0 in (0.999, 1.0, 1.0005):
-        below = sum(scipy.integrate.quad(s, lo, hi, epsabs=0, epsrel=1e-12, limit=200)[0]
+        below = sum(scipy.integrate.quad(s, lo, hi, epsabs=0, epsrel=1e-10, limit=400)[0]
                     for lo, hi in zip([0] + [x for x in pts if x < V0], [x for x in pts if x < V0] + [V0]))
-        above = sum(scipy.integrate.quad(s, lo, hi, epsabs=0, epsrel=1e-12, limit=200)[0]
+        above = sum(scipy.integrate.quad(s, lo, hi, epsabs=0, epsrel=1e-10, limit=400)[0]
                     for lo, hi in zip([V0] + [x for x in pts if x > V0], [x for x in pts if x > V0] + [3]))
         expected = below / (below + above)
         assert sde.stability.explosion_probability(V0) == pytest.approx(expected, rel=1e-7, abs=1e-12)
