@@ -229,6 +229,10 @@ def _broadcasting(f):
     return phi
 
 
+#: Names that read as SymPy's constants (imaginary unit, infinities, nan), never parameter names.
+_NOT_PARAMETER_NAMES = frozenset({"I", "oo", "zoo", "nan"})
+
+
 def _as_sympy_number(val, name):
     """A parameter value as an exact SymPy number (or a SymPy expression in other parameters).
 
@@ -247,6 +251,9 @@ def _as_sympy_number(val, name):
         return sp.nsimplify(sp.Float(repr(float(val))), rational=True)
     if isinstance(val, str):
         parsed = parse_activation_string(val)
+        if parsed.is_Symbol and parsed.name in _NOT_PARAMETER_NAMES:
+            raise ActivationError(f"parameter {name} must be a real number, got {val!r}, which reads as "
+                                  "a complex or infinite constant, not a parameter name")
         if parsed.free_symbols and not (parsed.is_Symbol and parsed != X):
             raise ActivationError(
                 f"parameter {name} must be a number or a single parameter name, got the expression "

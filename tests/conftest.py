@@ -55,3 +55,10 @@ def relu():
     """The derived SDE of the ReLU-like family with the paper's c+ = 0, c- = -1."""
     from covsde.derive import derive_sde
     return derive_sde("relu", c_plus=0, c_minus=-1)
+
+
+# Hypothesis draws the same examples on every run (CI included): a failure found once is found again.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("covsde", derandomize=True, deadline=None)
+_hypothesis_settings.load_profile("covsde")

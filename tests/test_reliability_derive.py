@@ -180,6 +180,8 @@ def test_explosion_probability_of_a_degree_eight_drift_against_scipy_quadrature(
     lambda: derive_sde("tanh", a=None),
     lambda: derive_sde("tanh", a=1 + 2j),
     lambda: derive_sde("tanh", a="x"),
+    lambda: derive_sde("tanh", a="I"),
+    lambda: derive_sde("x + alpha*x**2", alpha="oo"),
     lambda: derive_sde(sp.Function("f")(X)),
     lambda: derive_sde("x + alpha*x**2", alpha="x"),
     lambda: derive_sde("x + alpha*x**2", alpha="2*beta"),
