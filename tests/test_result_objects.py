@@ -27,14 +27,7 @@ V0 = np.array([[1.0, 0.3], [0.3, 0.8]])
 SHOWN = dict(rel=1e-5, abs=1e-12)
 
 
-@pytest.fixture(scope="module")
-def tanh():
-    return derive_sde("tanh")
-
-
-@pytest.fixture(scope="module")
-def relu():
-    return derive_sde("relu", c_plus=0, c_minus=-1)
+# the tanh and relu fixtures come from conftest.py
 
 
 @pytest.fixture(scope="module")

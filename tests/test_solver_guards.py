@@ -45,14 +45,7 @@ REFUSED = (InputError, ActivationError)
 V0_2 = np.array([[1.0, 0.3], [0.3, 0.8]])
 
 
-@pytest.fixture(scope="module")
-def tanh():
-    return derive_sde("tanh")
-
-
-@pytest.fixture(scope="module")
-def relu():
-    return derive_sde("relu", c_plus=0, c_minus=-1)
+# the tanh and relu fixtures come from conftest.py
 
 
 class MeanReverting:
