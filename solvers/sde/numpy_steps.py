@@ -51,10 +51,6 @@ class NumpySteps:
         # nan-safe: a nan max fails the test; the sum is not finite when any entry is not
         return failed, not (top <= self.threshold and np.isfinite(self.V.sum()))
 
-    def skip(self):
-        """Draw one step's random numbers without stepping (every path is frozen)."""
-        self.inputs.draw()
-
     def matrices(self):
         """The current states of the active paths, (len(active), m, m)."""
         return self.V
