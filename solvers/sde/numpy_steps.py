@@ -29,7 +29,6 @@ class NumpySteps:
         self.active = np.arange(V0.shape[0])
         self.compact = False
         self.inputs = StepInputs(draws, scheme.normal_count(m), scheme.sign_count(m), noise)
-        self.eye = np.eye(m)
         self.merging = scheme.merges_half_steps
         self.pending = False          # the state already holds the next step's leading half-step
 
