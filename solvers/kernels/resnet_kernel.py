@@ -252,7 +252,8 @@ def _validate_save_at(save_at, t):
     if save_at is None:
         return None
     save_at = np.atleast_1d(real_array(save_at, "save_at"))
-    if save_at.ndim != 1 or save_at.size == 0 or not np.all(np.isfinite(save_at)) or np.any(save_at < 0) or np.any(save_at > t) or np.any(np.diff(save_at) <= 0):
+    if save_at.ndim != 1 or save_at.size == 0 or not np.all(np.isfinite(save_at)) or np.any(save_at < 0) \
+            or np.any(save_at > t) or np.any(np.diff(save_at) <= 0):
         raise InputError(f"save_at must be a non-empty list of increasing times in [0, t = {t}]")
     return save_at
 

@@ -206,7 +206,8 @@ def simulate_mlp(activation, X=None, *, V0=None, width, depth, networks, seed=No
         count(chunk, "chunk", 1)
     ns.check_network_resources("simulate_mlp", networks, chunk,
                                result_doubles=ns.recorded_count(recorded, depth) * m * m,
-                               working_doubles=per_network + (ns.recorded_count(recorded, depth, distinct=True) + 2) * m * m,
+                               working_doubles=per_network
+                               + (ns.recorded_count(recorded, depth, distinct=True) + 2) * m * m,
                                layer_steps=max(depth, 1), work_per_layer=work)
     recorded = ns.select_layers(None, depth) if recorded is None else recorded
     phi_s = act.shaped_function(width, a, exponent)

@@ -169,7 +169,8 @@ def simulate_resnet(activation, X=None, *, Q0=None, width, depth, alpha=None, ne
         count(chunk, "chunk", 1)
     ns.check_network_resources("simulate_resnet", networks, chunk,
                                result_doubles=ns.recorded_count(recorded, depth) * m * m,
-                               working_doubles=per_network + (ns.recorded_count(recorded, depth, distinct=True) + 2) * m * m,
+                               working_doubles=per_network
+                               + (ns.recorded_count(recorded, depth, distinct=True) + 2) * m * m,
                                layer_steps=depth + 1,
                                work_per_layer=width * m * m if method == "chain" else width * width * m)
     recorded = ns.select_layers(None, depth) if recorded is None else recorded

@@ -117,7 +117,8 @@ def check_network_resources(caller: str, networks: int, chunk: int, *, result_do
     ], "use fewer networks (or a smaller width, fewer recorded layers, or a smaller chunk)")
     chunks = -(-networks // chunk)
     check_path_steps(caller, vectorised_steps(layer_steps * chunks, chunk * work_per_layer),
-                     f"{layer_steps:.3g} layers of {networks:.3g} networks", "use fewer networks, layers or a smaller width")
+                     f"{layer_steps:.3g} layers of {networks:.3g} networks",
+                     "use fewer networks, layers or a smaller width")
 
 
 # --------------------------------------------------------------------------- Gaussian rows

@@ -74,14 +74,12 @@ def run_chunk(task: ChunkTask, sde, compiled=None, bar=None) -> ChunkOutput:
     outputs = set(save_slots) | {task.steps}      # steps after which the true state is needed
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for n in range(1, task.steps + 1):
-            if state.active.size:
+            if state.active.size:                 # (once every path is frozen nothing is stepped)
                 failed, may_cross = state.step(output=n in outputs)
                 if failed is not None and failed.any():
                     projections += int(np.count_nonzero(failed))
                 if may_cross:
                     _freeze_crossed(state, task.threshold, n * dt, frozen, exploded, explosion_time)
-            else:
-                state.skip()                      # every path is frozen: keep the streams in step
             if n in save_slots:
                 snapshot = psd_state(state, frozen)
                 for j in save_slots[n]:

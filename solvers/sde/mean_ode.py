@@ -130,7 +130,8 @@ def solve_mean_ode(sde, V0, T, *, rtol=1e-9, atol=1e-12, save_at=None, method="D
         raise InputError(f"solve_mean_ode stopped after {budget:.3g} drift evaluations (the path-step limit "
                          f"{path_step_limit():.3g}, COVSDE_PATH_STEP_LIMIT) before reaching T = {T:g}: the "
                          "integrator's steps are far below T; use a smaller T"
-                         + (" or a stiff integrator (method='LSODA')" if method in EXPLICIT_STABILITY else "")) from None
+                         + (" or a stiff integrator (method='LSODA')" if method in EXPLICIT_STABILITY else "")
+                         ) from None
     reached = sol.t[-1]
     saved = np.full((len(t_eval), m, m), np.nan)
     inside = t_eval <= reached

@@ -29,7 +29,6 @@ class NumpySteps:
         self.active = np.arange(V0.shape[0])
         self.compact = False
         self.inputs = StepInputs(draws, scheme.normal_count(m), scheme.sign_count(m), noise)
-        self.eye = np.eye(m)
         self.merging = scheme.merges_half_steps
         self.pending = False          # the state already holds the next step's leading half-step
 
@@ -50,10 +49,6 @@ class NumpySteps:
         top = np.abs(np.trace(self.V, axis1=1, axis2=2)).max()
         # nan-safe: a nan max fails the test; the sum is not finite when any entry is not
         return failed, not (top <= self.threshold and np.isfinite(self.V.sum()))
-
-    def skip(self):
-        """Draw one step's random numbers without stepping (every path is frozen)."""
-        self.inputs.draw()
 
     def matrices(self):
         """The current states of the active paths, (len(active), m, m)."""

@@ -14,7 +14,8 @@ For dV = b(V) dt + Σ(V)^{1/2} dB two rates (per unit time) measure how fast V c
     r_Σ = m + 1: with V = L Lᵀ, an Euler noise step is L S Lᵀ, S a GOE increment whose
     eigenvalues have variance (m + 1) Δt on average (E‖S‖²_F = m(m + 1) Δt over m eigenvalues), and
     V + L S Lᵀ leaves the PSD cone when an eigenvalue of S passes −1: a 1/sqrt(r_Σ Δt)-standard-
-    deviation event.  (Equivalently E‖L S Lᵀ‖²_F / ‖V‖²_F = ((tr V)² / ‖V‖²_F + 1) Δt ≤ (m + 1) Δt.)
+    deviation event.  (Equivalently E‖L S Lᵀ‖²_F / ‖V‖²_F = ((tr V)² / ‖V‖²_F + 1) Δt
+    ≤ (m + 1) Δt.)
 
 Each scheme declares which rates limit it in :meth:`covsde.solvers.sde.scheme.Scheme.max_stable_dt`
 (Euler: both; Lie: the drift only, its noise is an exact congruence; Strang: the noise flow, its

@@ -151,10 +151,6 @@ class CompiledSteps:
         self.X, self.Y = self.Y, self.X
         return failed, bool(count)
 
-    def skip(self):
-        """Draw one step's random numbers without stepping (every path is frozen)."""
-        self.inputs.draw()
-
     def matrices(self):
         """The current states of the active paths, (len(active), m, m)."""
         return matrices_from_rows(self.X)
