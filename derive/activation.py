@@ -1,10 +1,20 @@
-"""Activations: parse, check smoothness at 0, normalise, Taylor-expand, and make numeric.
+"""Activations: parse, take the pieces on each side of 0, normalise, Taylor-expand, make numeric.
 
-An :class:`Activation` is the first object of the flow ``"tanh(x)" -> Activation -> Taylor
-coefficients -> Wick moments -> CovarianceSDE``. Smooth activations are normalised to
-phi(0) = 0, phi'(0) = 1 by ``(phi - phi(0)) / phi'(0)`` (Li, Nica & Roy 2022, Sec. 3).
-The ReLU-like family ``phi_s(x) = s+ max(x, 0) + s- min(x, 0)`` with ``s± = 1 + c±/sqrt(n)``
-is a separate family with parameters ``c_plus``, ``c_minus``.
+An :class:`Activation` is the first object of the flow ``"tanh(x)" -> Activation -> one-sided
+Taylor coefficients -> Gaussian (half-space) moments -> CovarianceSDE``. Activations are normalised
+to phi(0) = 0, phi'(0) = 1 by ``(phi - phi(0)) / phi'(0)`` (Li, Nica & Roy 2022, Sec. 3).
+
+Families:
+
+* ``smooth``: the same Taylor expansion on both sides of 0 (tanh, gelu, hardswish near 0, ...);
+* ``kinked``: different expansions on x > 0 and x < 0 with a common value and slope at 0 (ELU,
+  CELU, softsign: a kink of second or higher order), and/or ReLU-like slopes added to any activation;
+* ``relu_like``: phi = x with slopes s± = 1 + c±/sqrt(n), i.e.
+  ``phi_s(x) = s+ max(x, 0) + s- min(x, 0)`` (parameters ``c_plus``, ``c_minus``).
+
+A first-order kink (different slopes at 0: leaky ReLU with a fixed slope, SELU, abs) or a jump
+(Heaviside) has no shaped limit; :func:`as_activation` says so and names the corresponding
+ReLU-like family.
 """
 from __future__ import annotations
 
@@ -16,6 +26,7 @@ import sympy as sp
 
 from .activation_library import RELU_LIKE_DEFAULTS, RELU_LIKE_NAMES, SMOOTH_ACTIVATIONS
 from .activation_parser import X, parse_activation_string
+from .one_sided_pieces import as_piecewise, one_sided_pieces
 from . import taylor_series
 from .codegen import to_callable
 from .errors import ActivationError
@@ -23,9 +34,11 @@ from .work_budget import symbolic_budget
 
 #: SymPy functions that are entire (no poles or branch points), for :attr:`Activation.is_entire`.
 _ENTIRE = (sp.sin, sp.cos, sp.sinh, sp.cosh, sp.exp, sp.erf, sp.erfc)
-_NON_SMOOTH = (sp.Abs, sp.Max, sp.Min, sp.Heaviside, sp.sign, sp.Piecewise, sp.floor, sp.ceiling)
+_NON_SMOOTH = (sp.floor, sp.ceiling)
 _RELU_HINT = ("for piecewise-linear activations use the ReLU-like family, e.g. "
               "derive_sde('relu', c_plus=0, c_minus=-1)")
+#: Width used to illustrate the ReLU-like member that corresponds to a fixed slope ratio.
+_EXAMPLE_WIDTH = 256
 
 
 @dataclass(frozen=True)
@@ -40,13 +53,19 @@ class Activation:
         The expression as given (``None`` for the ReLU-like family).
     expr : sympy.Expr
         The normalised activation phi with phi(0) = 0, phi'(0) = 1 (``x`` for ReLU-like).
-    family : {"smooth", "relu_like"}
+    family : {"smooth", "kinked", "relu_like"}
     parameters : tuple of sympy.Symbol
         Free symbols other than ``x`` (sorted by name).
     normalization : str or None
         A sentence saying how ``raw`` was normalised, or None when it was already.
     c_plus, c_minus : sympy.Expr or None
-        The ReLU-like family's shaping constants.
+        ReLU-like slope constants: phi_n(x) = s phi(x/s) + (c+ max(x, 0) + c- min(x, 0))/sqrt(n)
+        (None: no slopes). For the ``relu_like`` family phi = x.
+    right, left : sympy.Expr
+        The normalised activation's pieces on x > 0 and x < 0 near 0 (equal when smooth).
+    note_at_zero : str or None
+        A sentence for reports when the activation is piecewise away from 0 (only the piece at 0
+        enters the shaped limit).
     """
 
     name: str
@@ -57,16 +76,53 @@ class Activation:
     normalization: str | None = None
     c_plus: sp.Expr | None = None
     c_minus: sp.Expr | None = None
+    right: sp.Expr | None = None
+    left: sp.Expr | None = None
+    note_at_zero: str | None = None
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def has_slopes(self) -> bool:
+        """Whether ReLU-like slopes 1 + c±/sqrt(n) are part of the shaping."""
+        return self.c_plus is not None
+
+    @property
+    def is_one_sided(self) -> bool:
+        """Whether the expansions at 0 differ on the two sides (a kink of order >= 2)."""
+        return self.right is not None and self.right != self.left
 
     # ----------------------------------------------------------------- symbolic
     def taylor_coefficients(self, degree: int) -> tuple:
         """Derivatives phi^(k)(0), k = 0..degree, of the normalised activation (exact SymPy)."""
-        if self.family != "smooth":
-            raise ActivationError("the ReLU-like family has no Taylor expansion at 0")
-        # expand the raw activation once and normalise its coefficients: phi = (raw - raw(0))/raw'(0)
-        raw = _taylor(self.raw, degree)
+        if self.family == "relu_like":
+            return (sp.Integer(0), sp.Integer(1)) + (sp.Integer(0),) * (degree - 1)
+        if self.is_one_sided:
+            raise ActivationError(
+                f"{self.name} has different Taylor expansions on the two sides of 0; use "
+                "one_sided_coefficients(degree)")
+        # expand the raw piece at 0 once and normalise its coefficients: phi = (raw - raw(0))/raw'(0)
+        raw = _taylor(self._raw_piece, degree)
         return (sp.Integer(0), sp.Integer(1)) + tuple(sp.simplify(c / raw[1]) for c in raw[2:])
+
+    @property
+    def _raw_piece(self):
+        """The raw (un-normalised) expression valid near 0 (the raw expression when smooth)."""
+        if self.raw is None or not any(self.raw.has(f) for f in (sp.Piecewise, sp.Max, sp.Min, sp.Abs,
+                                                                 sp.Heaviside, sp.sign)):
+            return self.raw
+        return one_sided_pieces(self.raw, self.name).right
+
+    def one_sided_coefficients(self, degree: int) -> tuple:
+        """(phi^(k)(0+), phi^(k)(0-)), k = 0..degree: the normalised activation's derivatives from
+        the right and from the left (equal tuples for a smooth activation)."""
+        if not self.is_one_sided:
+            coeffs = self.taylor_coefficients(degree)
+            return coeffs, coeffs
+        key = ("one-sided", max(int(degree), 3))
+        if key not in self._cache:
+            self._cache[key] = tuple(_taylor(side, key[1]) for side in (self.right, self.left))
+        plus, minus = self._cache[key]
+        return plus[:degree + 1], minus[:degree + 1]
 
     def subs(self, values: dict | None = None, **kwargs) -> "Activation":
         """The same activation with parameters replaced by values (names or symbols as keys)."""
@@ -80,9 +136,10 @@ class Activation:
                     f"{self.name} has no parameter {name!r}; its parameters are "
                     f"{[s.name for s in self.parameters] or 'none'}")
             mapping[by_name[name]] = _as_sympy_number(val, name)
-        raw = None if self.raw is None else self.raw.subs(mapping)
-        return _smooth_activation(self.name, raw, note_source=self.name) if self.family == "smooth" \
-            else self
+        if self.family == "relu_like":
+            return relu_like(self.c_plus.subs(mapping), self.c_minus.subs(mapping), name=self.name)
+        slopes = None if not self.has_slopes else (self.c_plus.subs(mapping), self.c_minus.subs(mapping))
+        return _expression_activation(self.name, self.raw.subs(mapping), slopes=slopes)
 
     # ------------------------------------------------------------------ numeric
     @property
@@ -92,7 +149,7 @@ class Activation:
 
     def numpy(self):
         """The normalised phi as a vectorised float64 numpy function (smooth family only)."""
-        if self.family != "smooth":
+        if self.family == "relu_like":
             raise ActivationError("use shaped_function(n) for the ReLU-like family")
         if self.parameters:
             raise ActivationError(
@@ -102,7 +159,7 @@ class Activation:
             if self.expr.is_polynomial(X):
                 f = _horner_function(self.expr)
             else:
-                f = sp.lambdify(X, _stable_softplus(self.expr),
+                f = sp.lambdify(X, _stable_softplus(as_piecewise(self.expr)),
                                 modules=[{"_softplus": _numpy_softplus}, "scipy", "numpy"])
             self._cache["numpy"] = _broadcasting(f)
         return self._cache["numpy"]
@@ -116,7 +173,7 @@ class Activation:
         activation is max(x, 0), whose Gaussian kernel has a closed form
         (:func:`covsde.derive.gaussian_kernels.gaussian_kernel_closed_form`).
         """
-        if self.family != "smooth":
+        if self.family == "relu_like":
             raise ActivationError(f"{self.name}: the ReLU-like family's plain activation is max(x, 0); "
                                   "raw_function applies to smooth activations")
         free = sorted(s.name for s in self.raw.free_symbols - {X})
@@ -138,7 +195,8 @@ class Activation:
         """True when phi is built from x, numbers, non-negative integer powers of x-dependent terms and
         entire functions (sin, cos, sinh, cosh, exp, erf, erfc) only: no pole and no branch point
         anywhere in the complex plane (False for the ReLU-like family)."""
-        if self.family != "smooth":
+        if self.family != "smooth" or self.raw.has(sp.Piecewise, sp.Max, sp.Min, sp.Abs, sp.Heaviside,
+                                                   sp.sign):
             return False
         for node in sp.preorder_traversal(self.raw):
             if isinstance(node, sp.Pow):
@@ -159,7 +217,8 @@ class Activation:
     def shaped_function(self, width: int, a: float = 1.0, exponent=sp.Rational(1, 2)):
         """phi_s as a numpy function for a network of the given width.
 
-        Smooth: phi_s(x) = s phi(x / s), s = a * width**exponent (Li, Nica & Roy 2022, eq. 3.1).
+        Smooth and kinked: phi_s(x) = s phi(x / s), s = a * width**exponent (Li, Nica & Roy 2022,
+        eq. 3.1), plus (c+ max(x, 0) + c- min(x, 0))/sqrt(width) when the activation has slopes.
         ReLU-like: phi_s(x) = s+ max(x, 0) + s- min(x, 0), s± = 1 + c±/sqrt(width).
         """
         if self.family == "relu_like":
@@ -174,6 +233,16 @@ class Activation:
             return relu_like
         phi = self.numpy()
         s = float(a) * float(width) ** float(exponent)
+        if self.has_slopes:
+            if self.c_plus.free_symbols or self.c_minus.free_symbols:
+                raise ActivationError("give c_plus and c_minus numeric values to simulate")
+            cp = float(self.c_plus) / np.sqrt(width)
+            cm = float(self.c_minus) / np.sqrt(width)
+
+            def shaped_with_slopes(z):
+                z = np.asarray(z, dtype=np.float64)
+                return s * phi(z / s) + np.where(z > 0, cp * z, cm * z)
+            return shaped_with_slopes
 
         def shaped(z):
             return s * phi(np.asarray(z, dtype=np.float64) / s)
@@ -343,7 +412,11 @@ def _one_sided_taylor(expr, degree, side):
     return tuple(sp.simplify(c * sp.factorial(k)) for k, c in enumerate(coeffs))
 
 
-def _smooth_activation(name: str, raw: sp.Expr, note_source: str | None = None) -> Activation:
+def _expression_activation(name: str, raw: sp.Expr, slopes: tuple | None = None) -> Activation:
+    """An activation from a SymPy expression in x: checked, split into its pieces at 0, normalised.
+
+    ``slopes`` = (c_plus, c_minus) adds ReLU-like slopes (c+ max(x, 0) + c- min(x, 0))/sqrt(n).
+    """
     raw = sp.sympify(raw)  # raw is already a SymPy object here, never user text
     if not isinstance(raw, sp.Expr) or isinstance(raw, sp.core.relational.Relational):
         raise ActivationError(f"activation {name!r} must be an expression in x, got a {type(raw).__name__}")
@@ -359,14 +432,24 @@ def _smooth_activation(name: str, raw: sp.Expr, note_source: str | None = None) 
     bad = [f for f in _NON_SMOOTH if raw.has(f)]
     if bad:
         raise ActivationError(
-            f"{name} is not smooth at 0 (it uses {bad[0].__name__}); shaped smooth activations "
-            f"need four derivatives at 0; {_RELU_HINT}")
+            f"{name} uses {bad[0].__name__}, which jumps at every integer; activations must have "
+            "one-sided Taylor expansions at 0")
+    pieces = one_sided_pieces(raw, name)
     try:
-        phi0, phi1 = _value_and_slope(raw)
+        right = _value_and_slope(pieces.right)
+        left = right if pieces.agree else _value_and_slope(pieces.left)
     except ActivationError:
         raise
     except Exception as exc:  # SymPy failure on an exotic expression
         raise ActivationError(f"cannot expand {name} at 0 ({type(exc).__name__})") from None
+    (phi0, phi1), (phi0_left, phi1_left) = right, left
+    if not pieces.agree:
+        if _differ(phi0, phi0_left):
+            raise ActivationError(
+                f"{name} jumps at 0 (phi(0+) = {sp.sstr(phi0)}, phi(0-) = {sp.sstr(phi0_left)}), so it has "
+                "no shaped limit (s phi(x/s) keeps the jump); its Gaussian kernel exists: covsde kernel")
+        if _differ(phi1, phi1_left):
+            raise ActivationError(_first_order_kink_message(name, phi1, phi1_left))
     if phi1 == 0:
         raise ActivationError(
             f"phi'(0) = 0 for {raw}, so the activation has no shaped limit; "
@@ -377,9 +460,53 @@ def _smooth_activation(name: str, raw: sp.Expr, note_source: str | None = None) 
         expr = sp.simplify((raw - phi0) / phi1) if raw.free_symbols - {X} else (raw - phi0) / phi1
         note = (f"normalised as (phi - phi(0))/phi'(0) with phi(0) = {sp.sstr(phi0)}, "
                 f"phi'(0) = {sp.sstr(phi1)}, so that phi(0) = 0 and phi'(0) = 1")
-    params = tuple(sorted(expr.free_symbols - {X}, key=lambda s: s.name))
-    return Activation(name=name, raw=raw, expr=expr, family="smooth",
-                      parameters=params, normalization=note)
+
+    def normalised(piece):
+        return piece if (phi0 == 0 and phi1 == 1) else sp.simplify((piece - phi0) / phi1)
+    right_n = normalised(pieces.right)
+    left_n = right_n if pieces.agree else normalised(pieces.left)
+    c_plus = c_minus = None
+    if slopes is not None:
+        c_plus = _as_sympy_number(slopes[0], "c_plus")
+        c_minus = _as_sympy_number(slopes[1], "c_minus")
+    family = "smooth" if pieces.agree and slopes is None else "kinked"
+    free = expr.free_symbols | (c_plus.free_symbols | c_minus.free_symbols if slopes else set())
+    params = tuple(sorted(free - {X}, key=lambda s: s.name))
+    return Activation(name=name, raw=raw, expr=expr, family=family, parameters=params,
+                      normalization=note, c_plus=c_plus, c_minus=c_minus, right=right_n, left=left_n,
+                      note_at_zero=pieces.note)
+
+
+def _smooth_activation(name: str, raw: sp.Expr, note_source: str | None = None) -> Activation:
+    """An activation from an expression (kept for callers of the smooth-only name)."""
+    return _expression_activation(name, raw)
+
+
+def _differ(a, b) -> bool:
+    """Whether two exact values (possibly with parameters) are not identically equal."""
+    return a != b and sp.simplify(a - b) != 0
+
+
+def _first_order_kink_message(name, slope_right, slope_left) -> str:
+    """Why an activation with different slopes at 0 has no shaped limit, and its ReLU-like family."""
+    text = (f"{name} has a first-order kink at 0: slope {sp.sstr(slope_right)} for x > 0 and "
+            f"{sp.sstr(slope_left)} for x < 0. The shaping s phi(x/s) keeps both slopes for every s, so the "
+            "network does not approach a linear one and there is no shaped (covariance SDE) limit. Its "
+            "shaped counterpart is the ReLU-like family, slopes 1 + c±/sqrt(n) (the drift depends on "
+            "c+ - c- only)")
+    if slope_right != 0 and not (slope_left / slope_right).free_symbols:
+        ratio = sp.nsimplify(slope_left / slope_right)
+        gap = (1 - ratio) * sp.sqrt(_EXAMPLE_WIDTH)
+        text += (f": the slope ratio r = {sp.sstr(ratio)} at width n is the member with c+ - c- = "
+                 f"(1 - r) sqrt(n), e.g. covsde derive relu --c-plus 0 --c-minus {float(-gap):.6g} "
+                 f"at n = {_EXAMPLE_WIDTH}")
+    elif (slope_left / slope_right).free_symbols if slope_right != 0 else False:
+        ratio = sp.simplify(slope_left / slope_right)
+        text += (f"; the slopes agree only where {sp.sstr(ratio)} = 1 (give the parameter that value, "
+                 f"or use covsde derive relu --c-plus C+ --c-minus C-)")
+    else:
+        text += "; use covsde derive relu --c-plus C+ --c-minus C-"
+    return text
 
 
 def _value_and_slope(raw):
@@ -397,7 +524,7 @@ def relu_like(c_plus=RELU_LIKE_DEFAULTS[0], c_minus=RELU_LIKE_DEFAULTS[1], name=
     cm = _as_sympy_number(c_minus, "c_minus")
     params = tuple(sorted((cp.free_symbols | cm.free_symbols), key=lambda s: s.name))
     return Activation(name=name, raw=None, expr=X, family="relu_like", parameters=params,
-                      c_plus=cp, c_minus=cm)
+                      c_plus=cp, c_minus=cm, right=X, left=X)
 
 
 def as_activation(spec, **params) -> Activation:
@@ -410,8 +537,9 @@ def as_activation(spec, **params) -> Activation:
         identity, relu``), a string such as ``"x + alpha*x**2"`` (parsed safely), or a SymPy
         expression in the real symbol ``x`` (``derive.X``).
     **params
-        For the ReLU-like family: ``c_plus``, ``c_minus``. For other activations, values of
-        parameters to substitute (e.g. ``alpha=0.1``).
+        ``c_plus``, ``c_minus``: ReLU-like slopes 1 + c±/sqrt(n) (the ``relu`` family; added to any
+        other activation as (c+ max(x, 0) + c- min(x, 0))/sqrt(n), see :func:`with_slopes`).
+        Other names: values of parameters to substitute (e.g. ``alpha=0.1``).
     """
     if isinstance(spec, Activation):
         act = spec
@@ -439,9 +567,28 @@ def as_activation(spec, **params) -> Activation:
         raise ActivationError(
             f"activation must be a name, a string expression in x or a SymPy expression, "
             f"got {type(spec).__name__}")
+    slopes = None
+    if "c_plus" in params or "c_minus" in params:
+        slopes = (params.pop("c_plus", 0), params.pop("c_minus", 0))
     if params:
-        for key in ("c_plus", "c_minus"):
-            if key in params:
-                raise ActivationError(f"{key} applies only to the ReLU-like family ('relu')")
         act = act.subs(params)
+    if slopes is not None:
+        act = with_slopes(act, *slopes)
     return act
+
+
+def with_slopes(activation: Activation, c_plus=0, c_minus=0) -> Activation:
+    """The activation with ReLU-like slopes: phi_n(x) = s phi(x/s) + (c+ max(x, 0) + c- min(x, 0))/sqrt(n).
+
+    The slopes fix the critical exponent at 1/2 (s = a sqrt(n)); combined with the curvature of phi
+    (e.g. ``x + beta*x**2``) the drift has the terms of both and their cross terms. For phi = x this
+    is the ReLU-like family itself.
+    """
+    if activation.family == "relu_like":
+        raise ActivationError(f"{activation.name} already has slopes c_plus = {activation.c_plus}, "
+                              f"c_minus = {activation.c_minus}")
+    if activation.expr == X:
+        return relu_like(c_plus, c_minus, name="relu")
+    if activation.has_slopes:
+        raise ActivationError(f"{activation.name} already has ReLU-like slopes")
+    return _expression_activation(activation.name, activation.raw, slopes=(c_plus, c_minus))

@@ -56,6 +56,21 @@ def broadcast_friendly(expr: sp.Expr, small=()) -> sp.Expr:
     return expr.func(*args, evaluate=False) if (expr.is_Mul or expr.is_Pow) else expr.func(*args)
 
 
+def within_real_domain(expr: sp.Expr) -> sp.Expr:
+    """The same expression with the arguments of arccos clipped to [-1, 1] and those of square roots
+    of sums clipped at 0, for numeric code: at R = ±sqrt(AB) (equal inputs, the diagonal) rounding
+    may push R/sqrt(AB) just past 1 or AB - R^2 just below 0, where the exact value is on the edge.
+    ``Min``/``Max`` print as numpy.minimum/maximum and as the builtins min/max (numba-ready)."""
+    def clip_acos(e):
+        return sp.acos(sp.Min(1, sp.Max(-1, e.args[0])))
+
+    def clip_sqrt(e):
+        return sp.Pow(sp.Max(0, e.base), e.exp)
+    out = expr.replace(lambda e: isinstance(e, sp.acos), clip_acos)
+    return out.replace(lambda e: e.is_Pow and e.base.is_Add and e.exp.is_Rational and e.exp.q == 2
+                       and e.base.is_nonnegative is not True, clip_sqrt)
+
+
 def _printer(backend: str):
     """Printers that keep the (broadcast-friendly) order of sums as given."""
     settings = {"order": "none", "fully_qualified_modules": False}

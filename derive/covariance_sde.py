@@ -21,7 +21,7 @@ from . import lambdified
 from .activation import Activation, as_activation
 from .errors import ActivationError
 from .norm_stability import NormStability, classify_norm, v
-from .shaping import A, B, R, CONVENTIONS, critical_shaping
+from .shaping import A, B, R, CONVENTIONS, angle_form, critical_shaping
 
 rho = sp.Symbol("rho", real=True)
 G = sp.Symbol("G", nonnegative=True)
@@ -163,7 +163,7 @@ class CovarianceSDE:
                 self._numeric["drift"] = lambdified.correlation_form_matrix_function(
                     self._nu * G, rho, G)
             else:
-                self._numeric["drift"] = lambdified.pairwise_matrix_function(self.drift_expr, A, B, R)
+                self._numeric["drift"] = lambdified.pairwise_matrix_function(self._numeric_drift_expr, A, B, R)
         return self._numeric["drift"](V)
 
     def diffusion(self, V):
@@ -195,6 +195,15 @@ class CovarianceSDE:
         """b(A, B, R) as a scalar function, numpy (vectorised) or mpmath (arbitrary precision)."""
         self._require_numeric()
         return lambdified.scalar_function(self.drift_expr, (A, B, R), backend=backend)
+
+    @property
+    def _numeric_drift_expr(self):
+        """drift_expr for numeric code: unchanged when smooth (a polynomial), else with the arguments of
+        arccos and sqrt clipped to their real domain (:func:`covsde.derive.codegen.within_real_domain`)."""
+        if self.family == "smooth":
+            return self.drift_expr
+        from .codegen import within_real_domain
+        return within_real_domain(self.drift_expr)
 
     # ------------------------------------------------------------------ display
     def latex(self, standalone: bool = False, inputs: int | None = None, steps: bool = False) -> str:
@@ -253,7 +262,7 @@ class CovarianceSDE:
             self._require_numeric()
             a = sp.Symbol("a", positive=True)
             on_diagonal = sp.simplify(self.drift_expr.subs({A: a, B: a, R: a}, simultaneous=True))
-            pairwise = lambdified.scalar_function(self.drift_expr, (A, B, R), "math", small=((A,), (B,)))
+            pairwise = lambdified.scalar_function(self._numeric_drift_expr, (A, B, R), "math", small=((A,), (B,)))
             self._numeric["compiled_drift"] = (sp.srepr(self.drift_expr), pairwise, on_diagonal == 0)
         return self._numeric["compiled_drift"]
 
@@ -338,24 +347,16 @@ def derive_sde(activation, a=1, convention: str = "normalized", **params) -> Cov
         raise ActivationError("the ReLU-like family is shaped by c_plus and c_minus "
                               "(s± = 1 + c±/sqrt(n)); the shaping constant a does not apply")
     a = _parse_a(a)
-    if act.family == "relu_like":
-        if convention != "normalized":
-            raise ActivationError(
-                "the ReLU-like family has a shaped limit only in the normalized convention "
-                "(with c = 1 the drift diverges unless c_plus + c_minus = 0)")
-        drift_expr = relu_like_drift(act.c_plus, act.c_minus)
-        # b(v, v, v) = nu(1) v = 0: the diagonal is a geometric Brownian motion
-        norm = sp.simplify(drift_expr.subs({A: v, B: v, R: v}, simultaneous=True))
-        return CovarianceSDE(activation=act, convention=convention, a=sp.Integer(1), order=2,
-                             exponent=sp.Rational(1, 2), drift_expr=drift_expr,
-                             norm_drift_expr=norm, stability=classify_norm(norm),
-                             _nu=relu_like_nu(act.c_plus, act.c_minus))
-    shaping = critical_shaping(act, convention)
+    shaping = critical_shaping(act, convention, a=a)
     if shaping.order is None:
         drift_expr = sp.Integer(0)
-    else:
+    elif act.family == "smooth":
         drift_expr = sp.factor_terms(sp.expand(shaping.coefficient / a**shaping.order))
-    norm = sp.factor(drift_expr.subs({A: v, B: v, R: v}, simultaneous=True))
+    else:
+        drift_expr = angle_form(shaping.coefficient / a**shaping.order)
+    norm = drift_expr.subs({A: v, B: v, R: v}, simultaneous=True)
+    norm = sp.factor(norm) if act.family == "smooth" else sp.factor_terms(sp.expand(norm))
+    nu = drift_expr.subs({A: 1, B: 1, R: rho}, simultaneous=True) if act.family == "relu_like" else None
     return CovarianceSDE(activation=act, convention=convention, a=a, order=shaping.order,
                          exponent=shaping.exponent, drift_expr=drift_expr,
-                         norm_drift_expr=norm, stability=classify_norm(norm))
+                         norm_drift_expr=norm, stability=classify_norm(norm), _nu=nu)

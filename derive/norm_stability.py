@@ -34,25 +34,28 @@ V0 = sp.Symbol("V_0", positive=True)
 REGIMES = ("explodes", "vanishes", "stationary", "grows")
 
 
-def exponent_polynomial(p) -> sp.Expr:
-    """P(v) = sum_{j>=1} p_j v^j / j for b(v) = v (p_0 + p_1 v + ...), so that the scale density is
-    v^(-p_0) exp(-P(v)) and the stationary density v^(p_0 - 2) exp(P(v)) (Feller)."""
-    return sum(p[j] * v**j / j for j in range(1, len(p)))
+def exponent_polynomial(p, root: int = 1) -> sp.Expr:
+    """P(v) = sum_{j>=1} p_j v^(j/r) r / j for b(v) = v (p_0 + p_1 v^(1/r) + p_2 v^(2/r) + ...), so that
+    P'(v) = (p(v) - p_0)/v, the scale density is v^(-p_0) exp(-P(v)) and the stationary density
+    v^(p_0 - 2) exp(P(v)) (Feller). r = ``root`` is 1 for smooth activations (a polynomial p) and 2
+    when one-sided (kinked) activations bring in sqrt(v)."""
+    r = sp.Integer(root)
+    return sum(p[j] * v**(sp.Integer(j) / r) * r / j for j in range(1, len(p)))
 
 
-def scale_density(p) -> sp.Expr:
+def scale_density(p, root: int = 1) -> sp.Expr:
     """s'(v) = v^(-p_0) exp(-P(v)) of dV = V p(V) dt + sqrt(2) V dB (diffusion coefficient V^2)."""
-    return v ** (-p[0]) * sp.exp(-exponent_polynomial(p))
+    return v ** (-p[0]) * sp.exp(-exponent_polynomial(p, root))
 
 
-def log_scale_density(p) -> sp.Expr:
+def log_scale_density(p, root: int = 1) -> sp.Expr:
     """log s'(v) = -p_0 log v - P(v): the scale density in log space, for coefficients beyond floats."""
-    return -p[0] * sp.log(v) - exponent_polynomial(p)
+    return -p[0] * sp.log(v) - exponent_polynomial(p, root)
 
 
-def stationary_density(p) -> sp.Expr:
+def stationary_density(p, root: int = 1) -> sp.Expr:
     """The unnormalised stationary density v^(p_0 - 2) exp(P(v)) (the speed density 1/(V^2 s'(V)))."""
-    return v ** (p[0] - 2) * sp.exp(exponent_polynomial(p))
+    return v ** (p[0] - 2) * sp.exp(exponent_polynomial(p, root))
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ class NormStability:
     regime: object
     explosion_condition: object
     _p: tuple = field(repr=False, default=())
+    #: p is a polynomial in v^(1/root): 1 for smooth activations, 2 with sqrt(v) terms (kinked ones)
+    _root: int = field(repr=False, default=1)
     _numeric: dict = field(repr=False, compare=False, default_factory=dict)
 
     def _repr_latex_(self):
@@ -104,6 +109,9 @@ class NormStability:
     def explosion_probability_expr(self):
         """P(explosion in finite time | V_0) as a SymPy expression in V_0 (closed form when q = 2)."""
         p = self._p
+        if self._root != 1:
+            s_prime = scale_density(p, self._root)
+            return sp.Integral(s_prime, (v, 0, V0)) / sp.Integral(s_prime, (v, 0, sp.oo))
         if len(p) == 2 and p[0] == -p[1]:          # normalized, q = 2: k v (v - 1)
             kk = p[1]
             return sp.Piecewise((sp.lowergamma(1 + kk, kk * V0) / sp.gamma(1 + kk), kk > 0),
@@ -117,7 +125,7 @@ class NormStability:
     def _mpmath(self, name, density):
         """The density (a function of p) as an mpmath function of v, generated once."""
         if name not in self._numeric:
-            self._numeric[name] = to_callable(density(self._p), (v,), "mpmath")
+            self._numeric[name] = to_callable(density(self._p, self._root), (v,), "mpmath")
         return self._numeric[name]
 
     def explosion_probability(self, V0_value, *, T=None):
@@ -138,6 +146,10 @@ class NormStability:
         if self.regime != "explodes":
             return np.zeros_like(x)[()] + 0.0
         p = [_mp(c) for c in self._p]
+        if self._root != 1:
+            log_s = self._mpmath("log scale", log_scale_density)
+            out = np.vectorize(lambda t: _explosion_by_scale_integral(p, log_s, t, self._root))(x)
+            return out[()]
         if len(p) == 2 and self._p[0] == -self._p[1]:      # normalized q = 2: P(1 + k, k V0)
             k = p[1]
             if k <= gamma_tail.ASYMPTOTIC_FROM:
@@ -175,10 +187,10 @@ class NormStability:
         p = [float(c) for c in self._p]
         higher = [j for j in range(1, len(p)) if p[j] != 0]
         if len(higher) == 1:
-            j = higher[0]
-            # density ∝ v^(p0-2) exp(p_j v^j / j): generalized gamma with c = j
+            j = higher[0] / self._root
+            # density ∝ v^(p0-2) exp(p_j v^j / j) (j = j'/r for p_j' v^(j'/r)): generalized gamma, c = j
             shape = (p[0] - 1) / j
-            scale = (j / abs(p[j])) ** (1.0 / j)
+            scale = (j / abs(p[higher[0]])) ** (1.0 / j)
             if j == 1:
                 return scipy.stats.gamma(a=p[0] - 1, scale=scale)
             return scipy.stats.gengamma(a=shape, c=j, scale=scale)
@@ -195,7 +207,7 @@ def _mp(c):
         return mpmath.mpf(sp.Float(value)._mpf_)
 
 
-def _explosion_by_scale_integral(p, log_s, V0_value):
+def _explosion_by_scale_integral(p, log_s, V0_value, root=1):
     """int_0^V0 s' / int_0^inf s' with log s' = ``log_s`` (:func:`log_scale_density`), in mpmath.
 
     log s' peaks where p(v) = 0 with width 1/sqrt(|p'(v*)|/v*); the quadrature is split there and
@@ -204,8 +216,9 @@ def _explosion_by_scale_integral(p, log_s, V0_value):
     """
     with mpmath.workdps(30):
         t0 = mpmath.mpf(V0_value)
-        poly = lambda t: sum(p[j] * t**j for j in range(len(p)))
-        roots = [r.real for r in mpmath.polyroots(list(reversed(p)), maxsteps=200, extraprec=200)
+        poly = lambda t: sum(p[j] * t**(mpmath.mpf(j) / root) for j in range(len(p)))
+        # p is a polynomial in w = v^(1/root): its positive roots w give v = w^root
+        roots = [r.real ** root for r in mpmath.polyroots(list(reversed(p)), maxsteps=200, extraprec=200)
                  if abs(r.imag) < 1e-20 and r.real > 0]
         peak = max(roots, key=log_s) if roots else mpmath.mpf(1)
         slope = abs(mpmath.diff(poly, peak)) if roots else mpmath.mpf(1)
@@ -255,14 +268,29 @@ def _numeric_stationary_law(dens):
 
 
 def classify_norm(norm_drift: sp.Expr) -> NormStability:
-    """Classify the one-input SDE dV = b(V) dt + sqrt(2) V dB with polynomial drift b (in ``v``)."""
-    ratio = sp.expand(sp.cancel(norm_drift / v))
-    try:
-        poly = sp.Poly(ratio, v)
-    except sp.PolynomialError:
-        raise ActivationError(f"the norm drift {norm_drift} is not v times a polynomial") from None
-    degree = max(int(poly.degree()), 0) if not poly.is_zero else 0
-    p = tuple(sp.simplify(poly.coeff_monomial(v**j)) for j in range(degree + 1))
+    """Classify the one-input SDE dV = b(V) dt + sqrt(2) V dB, b(v) = v p(v) with p a polynomial in v
+    (smooth activations) or in sqrt(v) (one-sided ones: half-space moments bring in sqrt(A), sqrt(B)).
+
+    Feller's test on the scale density v^(-p_0) exp(-P(v)): the leading coefficient of p (the
+    highest power of v) decides explosion; p_0 = p(0) decides between a stationary law and
+    vanishing (see the module docstring)."""
+    ratio = sp.expand(sp.powsimp(sp.expand(norm_drift / v)))
+    powers = {}
+    for term in sp.Add.make_args(ratio):
+        if term == 0:
+            continue
+        coeff, power = term.as_independent(v, as_Add=False)
+        exponent = sp.Integer(0) if power == 1 else power.as_base_exp()[1] if power.as_base_exp()[0] == v else None
+        if exponent is None or not exponent.is_Rational or exponent < 0:
+            raise ActivationError(f"the norm drift {norm_drift} is not v times a polynomial in v or sqrt(v)")
+        powers[exponent] = powers.get(exponent, sp.Integer(0)) + coeff
+    root = int(sp.ilcm(1, 1, *[e.q for e in powers]))
+    if root > 2:
+        raise ActivationError(f"the norm drift {norm_drift} is not v times a polynomial in v or sqrt(v)")
+    degree = int(max(powers, default=0) * root)
+    p = tuple(sp.simplify(powers.get(sp.Integer(j) / root, sp.Integer(0))) for j in range(degree + 1))
+    while len(p) > 1 and p[-1] == 0:
+        p = p[:-1]
     lead = p[-1] if len(p) > 1 else sp.Integer(0)
     p0 = p[0]
     symbolic = any(c.free_symbols for c in p)
@@ -286,4 +314,4 @@ def classify_norm(norm_drift: sp.Expr) -> NormStability:
         }
         regime = {name: where for name, where in regions.items() if where is not sp.false}
     return NormStability(norm_drift=norm_drift, k=lead, regime=regime,
-                         explosion_condition=condition, _p=p)
+                         explosion_condition=condition, _p=p, _root=root)

@@ -105,15 +105,33 @@ def test_nested_numeric_powers_are_refused_quickly():
 
 
 # ------------------------------------------------------ activations with no shaped limit
-@pytest.mark.parametrize("text", ["abs(x)", "max(x, 0)", "Max(x, 0)", "min(x, 0) + x", "relu(x)",
-                                  "x*Heaviside(x)", "x + sign(x)*x**2",
-                                  "x*Heaviside(x) + (exp(x) - 1)*Heaviside(-x)",   # elu
-                                  "x + (x**2)**(3/2)"])
-def test_non_smooth_activations_point_to_the_relu_family(text):
+@pytest.mark.parametrize("text, slopes", [("abs(x)", ("1", "-1")), ("max(x, 0)", ("1", "0")),
+                                          ("Max(x, 0)", ("1", "0")), ("min(x, 0) + x", ("1", "2")),
+                                          ("relu(x)", ("1", "0")), ("x*Heaviside(x)", ("1", "0"))])
+def test_first_order_kinks_are_explained_with_their_relu_like_family(text, slopes):
+    """Different slopes at 0 survive s phi(x/s): no shaped limit; the message names both slopes and
+    the ReLU-like family that corresponds."""
     with pytest.raises(ActivationError) as info:
         as_activation(text)
     message = str(info.value)
-    assert "not smooth" in message and "relu" in message.lower()
+    assert "first-order kink" in message and "relu" in message.lower()
+    assert f"slope {slopes[0]} for x > 0 and {slopes[1]} for x < 0" in message
+
+
+@pytest.mark.parametrize("text", ["x + sign(x)*x**2", "x*Heaviside(x) + (exp(x) - 1)*Heaviside(-x)",   # elu
+                                  "x + (x**2)**(3/2)"])
+def test_higher_order_kinks_are_accepted_with_their_one_sided_expansions(text):
+    """A kink in the second or third derivative is what the one-sided engine expands: the two sides
+    have different Taylor coefficients and the same value and slope."""
+    act = as_activation(text)
+    assert act.family == "kinked" and act.is_one_sided
+    plus, minus = act.one_sided_coefficients(3)
+    assert plus[:2] == minus[:2] == (0, 1) and plus != minus
+
+
+def test_a_jump_at_zero_is_refused():
+    with pytest.raises(ActivationError, match="jumps at 0"):
+        as_activation("x + Heaviside(x)")
 
 
 @pytest.mark.parametrize("text", [
