@@ -23,7 +23,7 @@ REGIME_WORDS = {
 
 def activation_label(sde) -> str:
     """The activation as the reports name it: its expression (smooth) or its family name."""
-    return sp.sstr(sde.activation.expr) if sde.family == "smooth" else sde.activation.name
+    return sde.activation.name if sde.family == "relu_like" else sp.sstr(sde.activation.expr)
 
 
 def explosion_probability_at(sde, V0: float) -> float | None:
@@ -48,7 +48,8 @@ def stability_verdict(sde, V0: float = 1.0) -> str:
     mean = stability.stationary_mean
     if mean is not None:
         line += f"; long-run law with mean {mean:.6g}"
-        if stability.k.is_number and sde.order == 2 and sde.convention == "normalized":
+        if stability.k.is_number and sde.order == 2 and sde.convention == "normalized" and \
+                sde.family == "smooth":
             k = abs(float(stability.k))
             line += f" (Gamma(shape {k - 1:g}, rate {k:g}))"
     return line
@@ -70,15 +71,26 @@ def sde_text_report(sde, inputs: int | None = None) -> str:
     """
     rows = []
     act = sde.activation
-    if sde.family == "smooth":
+    if sde.family != "relu_like":
         rows.append(("activation", f"phi(x) = {sp.sstr(act.expr)}"))
+        if act.note_at_zero:
+            rows.append(("near 0", act.note_at_zero))
         rows.append(("normalisation", act.normalization or "none needed (phi(0) = 0, phi'(0) = 1)"))
-        rows.append(("phi''(0), phi'''(0)", f"{sp.sstr(sde.phi2)}, {sp.sstr(sde.phi3)}"))
+        if act.is_one_sided:
+            rows.append(("one-sided at 0", one_sided_text(act, max(3, (sde.order or 1) + 1))))
+        else:
+            rows.append(("phi''(0), phi'''(0)", f"{sp.sstr(sde.phi2)}, {sp.sstr(sde.phi3)}"))
+        if act.has_slopes:
+            rows.append(("slopes", f"+ (c+ max(x,0) + c- min(x,0))/sqrt(n), c+ = {sp.sstr(act.c_plus)}, "
+                                   f"c- = {sp.sstr(act.c_minus)} (ReLU-like slopes 1 + c±/sqrt(n))"))
         if sde.exponent is None:
             rows.append(("shaping", "every order vanishes: zero drift (linear network) for any s"))
         else:
+            why = ""
+            if act.is_one_sided and sde.order == 1:
+                why = "; the kink in phi'' at 0 keeps the O(1/s) term"
             rows.append(("shaping", f"s = {sp.sstr(sde.a)} * n^({sp.sstr(sde.exponent)}) "
-                                    f"(critical; first term of order s^-{sde.order})"))
+                                    f"(critical; first term of order s^-{sde.order}{why})"))
     else:
         rows.append(("activation", f"ReLU-like: s+ max(x,0) + s- min(x,0), s± = 1 + c±/sqrt(n), "
                                    f"c+ = {sp.sstr(act.c_plus)}, c- = {sp.sstr(act.c_minus)}"))
@@ -100,6 +112,17 @@ def sde_text_report(sde, inputs: int | None = None) -> str:
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
 
+def one_sided_text(act, degree: int) -> str:
+    """The normalised activation's one-sided Taylor polynomials at 0 to ``degree``, e.g.
+    ``x - x**2 + x**3 + O(x^4) (x > 0); x + x**2 + x**3 + O(x^4) (x < 0)``."""
+    x = sp.Symbol("x")
+    plus, minus = act.one_sided_coefficients(degree)
+
+    def poly(c):
+        return sp.sstr(sum(c[k] * x**k / sp.factorial(k) for k in range(len(c)))) + f" + O(x^{degree + 1})"
+    return f"{poly(plus)} (x > 0); {poly(minus)} (x < 0)"
+
+
 def sde_json_report(sde, V0: float = 1.0) -> dict:
     """The machine-readable summary (``covsde derive --json``, ``covsde stability --json``).
 
@@ -117,8 +140,9 @@ def sde_json_report(sde, V0: float = 1.0) -> dict:
         "a": sp.sstr(sde.a),
         "phi2": None if sde.phi2 is None else sp.sstr(sde.phi2),
         "phi3": None if sde.phi3 is None else sp.sstr(sde.phi3),
-        "c_plus": None if sde.family == "smooth" else sp.sstr(sde.activation.c_plus),
-        "c_minus": None if sde.family == "smooth" else sp.sstr(sde.activation.c_minus),
+        "c_plus": None if not sde.activation.has_slopes else sp.sstr(sde.activation.c_plus),
+        "c_minus": None if not sde.activation.has_slopes else sp.sstr(sde.activation.c_minus),
+        "note_at_zero": sde.activation.note_at_zero,
         "exponent": None if sde.exponent is None else sp.sstr(sde.exponent),
         "drift": sp.sstr(sde.drift_expr),
         "drift_variables": {"A": "V^aa", "B": "V^bb", "R": "V^ab"},

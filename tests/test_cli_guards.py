@@ -204,10 +204,17 @@ def _base(command, two_inputs):
 @pytest.mark.parametrize("value", ["-1e-3", "-2.5E+4", "-inf", "-1"])
 def test_every_numeric_option_reads_a_negative_value_as_a_value(capsys, no_work, two_inputs, command, option,
                                                                 value):
-    code, _, err = _run(capsys, [*_base(command, two_inputs), option, value])
     if option in ("--c-plus", "--c-minus") and value != "-inf":
+        # a finite slope constant is a valid value (ReLU-like slopes on any activation): the command
+        # reads it and goes on to the work, which the no_work fixture stops
+        try:
+            code, _, err = _run(capsys, [*_base(command, two_inputs), option, value])
+        except AssertionError as exc:
+            assert "the work started" in str(exc)
+            return
         assert code in (0, 2) and (code == 0 or "expected one argument" not in err[0])
         return
+    code, _, err = _run(capsys, [*_base(command, two_inputs), option, value])
     _assert_one_error_line(code, err, command, option)
     assert "expected one argument" not in err[0]
 
