@@ -87,6 +87,16 @@ class Activation:
         return self.c_plus is not None
 
     @property
+    def breakpoints(self) -> tuple:
+        """Real points (floats) where the activation's formula changes (0 for a kink at 0, ±3 for
+        hardswish); empty for a smooth formula. Quadrature of phi splits there."""
+        if self.family == "relu_like":
+            return (0.0,)
+        if self.has_slopes:
+            return tuple(sorted({0.0} | {float(p) for p in one_sided_pieces(self.raw, self.name).breakpoints}))
+        return tuple(float(p) for p in one_sided_pieces(self.raw, self.name).breakpoints)
+
+    @property
     def is_one_sided(self) -> bool:
         """Whether the expansions at 0 differ on the two sides (a kink of order >= 2)."""
         return self.right is not None and self.right != self.left

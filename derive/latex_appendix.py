@@ -41,6 +41,11 @@ def _setting(sde) -> str:
     if sde.family == "smooth":
         phi = (r"$\varphi_s(x) = s\,\varphi(x/s)$ is the activation $\varphi$ shaped at the scale $s$, "
                r"which grows with the width")
+    elif sde.family == "kinked":
+        phi = (r"$\varphi_s(x) = s\,\varphi(x/s)$"
+               + (r" $+\, (c_+\max(x, 0) + c_-\min(x, 0))/\sqrt{n}$" if sde.activation.has_slopes else "")
+               + r" is the activation $\varphi$ shaped at the scale $s$, which grows with the width; "
+               r"$\varphi$ has different Taylor expansions on the two sides of $0$")
     else:
         phi = (r"$\varphi_s(x) = s_+\max(x, 0) + s_-\min(x, 0)$ has slopes $s_\pm = 1 + c_\pm/\sqrt{n}$ "
                r"that approach the identity as the width grows")
@@ -185,7 +190,7 @@ def _moments_step(sde, prefix, coeffs) -> list:
 def _drift_step(sde, prefix, inputs) -> list:
     snippets = sde_snippets(sde, inputs=inputs)
     out = [r"\subsection*{Drift and diffusion}"]
-    if sde.family == "smooth":
+    if sde.family != "relu_like":
         if sde.order is None:
             out.append(r"The drift is zero:")
         else:
@@ -223,6 +228,7 @@ def _norm_step(sde, prefix) -> list:
         out.append(rf"so $\log V_t \sim N(\log V_0 {'-' if log_drift < 0 else '+'} {rate}t,\ 2t)$ "
                    r"exactly: $V_t$ is a geometric Brownian motion.")
     out.append(r"Write $b(v) = v\,p(v)$ and let $k$ be the leading coefficient of the polynomial $p$ "
+               + (r"in $\sqrt{v}$ (the one-sided moments bring in $\sqrt{V^{ii}}$) " if st._root == 2 else "") +
                rf"(for $q = 2$, $k = (\tfrac34 \varphi''(0)^2 + \varphi'''(0))/a^2$ \cite{{{_LNR}}}). "
                r"Feller's boundary classification gives")
     out.append(equation(snippets["stability"], f"{prefix}:stability"))
@@ -258,6 +264,72 @@ def _relu_steps(sde, prefix) -> list:
     ]
 
 
+#: The most half-space moments listed in an appendix (the rest enter the same way).
+_MOMENTS_SHOWN = 6
+
+
+def _half_space_moment_step(sde, prefix) -> list:
+    """The Gaussian moments with half-space indicators that enter the drift, in closed form
+    (:func:`covsde.derive.half_space_moments.half_space_moment`); the arc-cosine kernels of Cho and
+    Saul are the cases k = l = 0, 1."""
+    from .half_space_moments import half_space_moment
+    from .shaping import shaped_terms
+    q = sde.order or 1
+    terms = shaped_terms(sde.activation, q + 1, sde.a)
+    pairs = []
+    for i, psi in enumerate(terms):
+        for i2, psi2 in enumerate(terms[:q + 1 - i]):
+            for (k, su) in psi:
+                for (l, sv) in psi2:
+                    if (su or sv) and (k, su, l, sv) not in pairs and (l, sv, k, su) not in pairs:
+                        pairs.append((k, su, l, sv))
+    if not pairs:
+        return []
+    ap, bp = sp.symbols("A B", positive=True)
+
+    def factor(power, side, var):
+        ind = {1: rf"\mathbf{{1}}_{{{var} > 0}}", -1: rf"\mathbf{{1}}_{{{var} < 0}}", 0: ""}[side]
+        return (var if power == 1 else f"{var}^{{{power}}}") + ind
+    rows = []
+    for k, su, l, sv in pairs[:_MOMENTS_SHOWN]:
+        value = half_space_moment(k, su, l, sv, ap, bp, R).subs({ap: A, bp: B}, simultaneous=True)
+        value = value.xreplace({sp.acos(R / (sp.sqrt(A) * sp.sqrt(B))): sp.acos(R / sp.sqrt(A * B))})
+        rows.append(r"\mathbb{E}[" + factor(k, su, "x") + " " + factor(l, sv, "y") + "] &= "
+                    + paper_latex(sp.factor_terms(sp.expand(value))))
+    more = len(pairs) - _MOMENTS_SHOWN
+    return [r"\subsection*{Gaussian moments on half-spaces}",
+            r"For $(x, y)$ centred Gaussian with covariance $\begin{pmatrix} V^{ii} & V^{ij} \\ V^{ij} & "
+            r"V^{jj}\end{pmatrix}$ the moments of monomials restricted to half-lines follow in polar "
+            r"coordinates (the arc-cosine kernels of Cho and Saul are the first cases); the ones that enter "
+            r"the drift are" + (f" (the first {_MOMENTS_SHOWN} of {len(pairs)})" if more > 0 else ""),
+            equation(r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}", f"{prefix}:half-space-moments")]
+
+
+def _kinked_steps(sde, prefix) -> list:
+    """One-sided Taylor expansions, the shaping with the order where the expansion first survives,
+    and the half-space moments."""
+    snippets = sde_snippets(sde)
+    act = sde.activation
+    out = [r"\subsection*{One-sided Taylor expansions}",
+           r"The activation" + (" (normalised so that $\\varphi(0) = 0$, $\\varphi'(0) = 1$)" if act.normalization
+                                else "") + " is",
+           equation(snippets["activation"], f"{prefix}:activation")]
+    if act.note_at_zero:
+        out.append("It is piecewise away from $0$; only the piece at $0$ enters the shaped limit.")
+    out += [r"Near $0$ it has a Taylor expansion on each side, with the same value and slope:",
+            equation(snippets["taylor"], f"{prefix}:taylor"),
+            r"\subsection*{Shaping and the critical exponent}",
+            r"Writing $\varphi_s(x) = \sum_j s^{-j} \psi_j(x)$ with one-sided monomials $\psi_j$, the "
+            r"expansion of $c\,\mathbb{E}[\varphi_s(x)\varphi_s(y)] - V^{ij}$ in $1/s$ is computed order by "
+            rf"order; its first non-vanishing term is of order $s^{{-{sde.order}}}$"
+            + (r" (a kink in $\varphi''$ leaves the $O(1/s)$ term that cancels for smooth activations)"
+               if sde.order == 1 else "")
+            + ", so the critical shaping is",
+            equation(snippets["shaping"], f"{prefix}:shaping")]
+    out += _half_space_moment_step(sde, prefix)
+    return out
+
+
 def appendix_body(sde, inputs: int | None = None, prefix: str | None = None) -> str:
     """The appendix as a ``\\section`` with subsections, to paste into a paper (no preamble)."""
     prefix = prefix or label_prefix(sde)
@@ -271,8 +343,11 @@ def appendix_body(sde, inputs: int | None = None, prefix: str | None = None) -> 
         if sde.order is not None:
             out += _moments_step(sde, prefix, coeffs)
             out += _expansion_step(sde, prefix, coeffs)
+    elif sde.family == "kinked":
+        out += _kinked_steps(sde, prefix)
     else:
         out += _relu_steps(sde, prefix)
+        out += _half_space_moment_step(sde, prefix)
     out += _drift_step(sde, prefix, inputs)
     if sde.family == "relu_like":
         out.append(r"By It\^o's formula the correlation $\rho_t = \rho^{ij}_t$ of two inputs solves an "

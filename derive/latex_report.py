@@ -226,16 +226,23 @@ def sde_snippets(sde, inputs: int | None = None) -> dict:
     """
     act = sde.activation
     out = {}
-    if act.family == "smooth":
+    if act.family != "relu_like":
         degree = (sde.order or 2) + 1
-        coeffs = act.taylor_coefficients(degree)
         out["activation"] = broken_sum(r"\varphi(x)", activation_terms(act.expr))
-        out["taylor"] = broken_sum(r"\varphi(x)", ascending_series(
-            [c / sp.factorial(k) for k, c in enumerate(coeffs)]) + [rf"O(x^{{{degree + 1}}})"])
+        if act.is_one_sided:
+            out["taylor"] = one_sided_taylor_snippet(act, max(degree, 3))
+        else:
+            coeffs = act.taylor_coefficients(degree)
+            out["taylor"] = broken_sum(r"\varphi(x)", ascending_series(
+                [c / sp.factorial(k) for k, c in enumerate(coeffs)]) + [rf"O(x^{{{degree + 1}}})"])
+        slopes = ""
+        if act.has_slopes:
+            slopes = (r" + \frac{c_+ \max(x,0) + c_- \min(x,0)}{\sqrt{n}},\quad c_+ = " + paper_latex(act.c_plus)
+                      + r",\ c_- = " + paper_latex(act.c_minus))
         if sde.exponent is None:
             out["shaping"] = r"\varphi_s(x) = s\,\varphi(x/s) = x \text{ for every } s"
         else:
-            out["shaping"] = (r"\varphi_s(x) = s\,\varphi(x/s),\quad s = " +
+            out["shaping"] = (r"\varphi_s(x) = s\,\varphi(x/s)" + slopes + r",\quad s = " +
                               shaping_scale(sde.a, sde.exponent))
     else:
         out["activation"] = (r"\varphi_s(x) = s_+ \max(x,0) + s_- \min(x,0),\quad s_\pm = 1 + "
@@ -243,7 +250,7 @@ def sde_snippets(sde, inputs: int | None = None) -> dict:
                              r",\ c_- = " + paper_latex(act.c_minus))
         out["nu"] = nu_snippet(sde)
         out["correlation_sde"] = correlation_sde_snippet(sde)
-    if act.family == "smooth":
+    if act.family != "relu_like":
         out["drift"] = broken_sum(r"b^{ij}(V)", drift_terms(sde.drift_expr))
     else:
         out["drift"] = r"b^{ij}(V) = \nu(\rho^{ij}) \sqrt{V^{ii} V^{jj}},\quad " \
@@ -357,12 +364,12 @@ def stationary_law_snippet(st) -> str | None:
     may_be = st.regime == "stationary" or (isinstance(st.regime, dict) and "stationary" in st.regime)
     if not may_be:
         return None
-    density = stationary_density(st._p)
+    density = stationary_density(st._p, st._root)
     if isinstance(st.regime, dict):
         density = density.subs(st.k, K) if st._p[0] == -st.k else density
     tex = r"\pi(v) \propto " + paper_latex(density)
     p = st._p
-    if len(p) == 2 and not isinstance(st.regime, dict):
+    if len(p) == 2 and st._root == 1 and not isinstance(st.regime, dict):
         tex += (r",\quad V_t \Rightarrow \operatorname{Gamma}\bigl(" + paper_latex(p[0] - 1) +
                 r",\ \text{rate } " + paper_latex(-p[1]) + r"\bigr)")
     return tex
@@ -509,3 +516,15 @@ def _escape(text: str) -> str:
                     ("~", r"\~{}")):
         text = text.replace(ch, rep)
     return text
+
+
+def one_sided_taylor_snippet(act, degree: int) -> str:
+    """The normalised activation's one-sided Taylor polynomials at 0 as a ``cases`` display."""
+    plus, minus = act.one_sided_coefficients(degree)
+
+    def side(coeffs):
+        terms = ascending_series([c / sp.factorial(k) for k, c in enumerate(coeffs)])
+        text = " ".join(t if i == 0 or t.startswith("-") else "+ " + t for i, t in enumerate(terms))
+        return text + rf" + O(x^{{{degree + 1}}})"
+    return (r"\varphi(x) = \begin{cases} " + side(plus) + r" & x > 0, \\ " + side(minus)
+            + r" & x < 0 \end{cases}")

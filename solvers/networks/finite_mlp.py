@@ -107,11 +107,17 @@ class MLPSamples:
                                    [display.statistics_table(display.covariance_samples(self.final))])
 
 
+#: Half-width of the interval on which E[phi_s(w)^2] is integrated piece by piece when phi_s has a kink.
+_SPLIT_HALF_WIDTH = 12.0
+
+
 def normalising_constant(activation, width: int, *, a: float = 1.0, exponent=None,
                          convention: str = "normalized", nodes: int = NORMALISING_NODES) -> float:
     """c with c^{-1} = E[phi_s(w)^2], w ~ N(0, 1) (SPEC §1, "normalized convention").
 
     Smooth family: Gauss–Hermite quadrature (probabilists', ``nodes`` points) of s^2 phi(w/s)^2.
+    Kinked (one-sided, or with slopes or breakpoints within |w| < 12): Gauss–Legendre with ``nodes``
+    points on each piece between the kinks of phi_s.
     ReLU-like family: exactly c = 2 / (s+^2 + s-^2). ``convention="unnormalized"`` gives c = 1.
     """
     act = as_activation(activation)
@@ -126,9 +132,22 @@ def normalising_constant(activation, width: int, *, a: float = 1.0, exponent=Non
         s_plus, s_minus = _relu_slopes(act, width)
         return 2.0 / (s_plus ** 2 + s_minus ** 2)
     phi_s = act.shaped_function(width, a, _exponent(exponent))
-    w, weights = hermegauss(nodes)
+    s = a * float(width) ** _exponent(exponent)
+    kinks = [s * p for p in act.breakpoints if abs(s * p) < _SPLIT_HALF_WIDTH]
     with np.errstate(over="ignore", invalid="ignore"):
-        second_moment = float(np.sum(weights * phi_s(w) ** 2) / np.sqrt(2 * np.pi))
+        if not kinks:
+            w, weights = hermegauss(nodes)
+            second_moment = float(np.sum(weights * phi_s(w) ** 2) / np.sqrt(2 * np.pi))
+        else:
+            # a kink (or a breakpoint of a piecewise formula) inside the Gaussian's bulk: Gauss-Legendre on
+            # each piece between the kinks, over |w| <= 12 (the mass beyond is below 1e-32)
+            edges = sorted({-_SPLIT_HALF_WIDTH, _SPLIT_HALF_WIDTH, *kinks})
+            t, weights = np.polynomial.legendre.leggauss(nodes)
+            second_moment = 0.0
+            for lo, hi in zip(edges[:-1], edges[1:]):
+                w = (hi - lo) / 2 * t + (hi + lo) / 2
+                second_moment += float(np.sum(weights * (hi - lo) / 2 * phi_s(w) ** 2
+                                              * np.exp(-w * w / 2)) / np.sqrt(2 * np.pi))
     if not np.isfinite(second_moment) or second_moment <= 0:
         raise InputError(f"E[phi_s(w)^2] is not a finite positive number for {act.name} at width "
                          f"{width}; use convention='unnormalized' or a larger width")
