@@ -198,9 +198,10 @@ class CovarianceSDE:
 
     @property
     def _numeric_drift_expr(self):
-        """drift_expr for numeric code: unchanged when smooth (a polynomial), else with the arguments of
+        """drift_expr for numeric code: unchanged when smooth (a polynomial) or ReLU-like (its NumPy drift
+        clips rho itself), else with the arguments of
         arccos and sqrt clipped to their real domain (:func:`covsde.derive.codegen.within_real_domain`)."""
-        if self.family == "smooth":
+        if self.family != "kinked":       # polynomial, or the ReLU-like form kept as it has always run
             return self.drift_expr
         from .codegen import within_real_domain
         return within_real_domain(self.drift_expr)

@@ -26,6 +26,8 @@ CHECKS = {
                        "exploding/vanishing norms: symbolic verdict vs finite networks and the SDE"),
     "shaping_exponent": ("covsde.paper_checks.shaping_exponent",
                          "critical shaping exponent when phi''(0) = phi'''(0) = 0"),
+    "kinked_activations": ("covsde.paper_checks.kinked_activations",
+                           "kinked activations (ELU, leaky slopes + curvature): finite networks vs the SDE"),
     "resnet_commutativity": ("covsde.paper_checks.resnet_commutativity",
                              "ResNet kernel: width and depth limits commute (Hayou & Yang 2023)"),
     "deep_linear_mixture": ("covsde.paper_checks.deep_linear_mixture",
