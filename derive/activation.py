@@ -390,6 +390,12 @@ def _simplified(c):
     """Exact numbers stay as they are; expressions with parameters or functions are simplified."""
     if c.is_Rational:
         return c
+    if not c.free_symbols and c.has(sp.tanh, sp.sinh, sp.cosh, sp.exp):
+        # hyperbolic functions of logarithms (mish: tanh(log 2) = 3/5) are rational once written
+        # with exp; far cheaper than simplify's trigonometric search
+        rewritten = sp.cancel(sp.expand(c.rewrite(sp.exp)))
+        if rewritten.is_Rational:
+            return rewritten
     return sp.simplify(c)
 
 

@@ -52,16 +52,26 @@ def _angular(m: int, j: int) -> sp.Expr:
 
 
 @lru_cache(maxsize=None)
+def _quadrant_terms(k: int, l: int) -> tuple:
+    """M_kl(rho) as ((a, b, c, coefficient), ...): M_kl = sum coefficient rho^a sqrt(1 - rho^2)^b psi^c,
+    psi = pi - arccos(rho), coefficients exact (the radial factor included)."""
+    n = k + l
+    s = sp.Symbol("s")
+    angular = sum((sp.binomial(l, j) * _RHO**(l - j) * s**j * _angular(k + l - j, j).subs(
+        {_S: s, _C: -_RHO}, simultaneous=True) for j in range(l + 1)), sp.Integer(0))
+    radial = 2**sp.Rational(n, 2) * sp.gamma(sp.Rational(n, 2) + 1) / (2 * sp.pi)
+    poly = sp.Poly(sp.expand(angular), _RHO, s, _PSI)
+    return tuple((a, b, c, radial * coeff) for (a, b, c), coeff in poly.terms())
+
+
+@lru_cache(maxsize=None)
 def positive_quadrant_moment(k: int, l: int) -> sp.Expr:
     """M_kl(rho) = E[x^k y^l 1{x > 0} 1{y > 0}] for standard normals with correlation rho (exact)."""
     if k < 0 or l < 0:
         raise ValueError("moments need non-negative powers")
-    n = k + l
-    s = sp.sqrt(1 - _RHO**2)
-    angular = sum(sp.binomial(l, j) * _RHO**(l - j) * s**j * _angular(k + l - j, j) for j in range(l + 1))
-    angular = angular.subs({_S: s, _C: -_RHO, _PSI: sp.pi - sp.acos(_RHO)}, simultaneous=True)
-    radial = 2**sp.Rational(n, 2) * sp.gamma(sp.Rational(n, 2) + 1)
-    return sp.expand(radial * angular / (2 * sp.pi))
+    psi = sp.pi - sp.acos(_RHO)
+    return sp.Add(*(coeff * _RHO**a * sp.sqrt(1 - _RHO**2)**b * psi**c
+                    for a, b, c, coeff in _quadrant_terms(k, l)))
 
 
 def half_space_moment(k: int, sign_u: int, l: int, sign_v: int, A, B, R) -> sp.Expr:
@@ -70,50 +80,20 @@ def half_space_moment(k: int, sign_u: int, l: int, sign_v: int, A, B, R) -> sp.E
     ``sign_u``, ``sign_v`` are +1, -1, or 0 for no indicator (the moment over the whole line).
     The result is a SymPy expression in A, B, R built from sqrt(A), sqrt(B), sqrt(A B - R^2) and
     arccos(R / sqrt(A B)) (see the module docstring); with both signs 0 it is Isserlis' moment.
+    A and B should be positive symbols (so that sqrt(A B) = sqrt(A) sqrt(B)).
     """
+    if k < 0 or l < 0:
+        raise ValueError("moments need non-negative powers")
     if sign_u == 0:
         return sum((half_space_moment(k, s, l, sign_v, A, B, R) for s in (1, -1)), sp.Integer(0))
     if sign_v == 0:
         return sum((half_space_moment(k, sign_u, l, s, A, B, R) for s in (1, -1)), sp.Integer(0))
     st = sign_u * sign_v
-    base = positive_quadrant_moment(k, l).subs(_RHO, st * _RHO)
-    gram = A * B
-    # rho^a sqrt(1 - rho^2)^b A^(k/2) B^(l/2), with rho = R/sqrt(AB) and sqrt(1 - rho^2) = D/sqrt(AB)
-    D = sp.sqrt(gram - R**2)
-    root = sp.sqrt(gram)
-    out = sp.Integer(0)
-    for term in sp.Add.make_args(sp.expand(base)):
-        coeff, powers = term.as_independent(_RHO)
-        # coeff may contain acos(st*rho) and sqrt(1 - rho^2) factors: rewrite them
-        factor = sp.Integer(1)
-        rest = sp.Integer(1)
-        for f in sp.Mul.make_args(term):
-            if f.has(_RHO):
-                rest *= f
-            else:
-                factor *= f
-        out += factor * _rewrite_in_covariance(rest, R, D, root)
-    scale = sp.sqrt(A)**k * sp.sqrt(B)**l
-    return sp.expand(sign_u**k * sign_v**l * scale * out)
-
-
-def _rewrite_in_covariance(expr, R, D, root):
-    """A product of powers of rho, sqrt(1 - rho^2) and acos(±rho) in R, D = sqrt(AB - R^2), root = sqrt(AB)."""
-    out = sp.Integer(1)
-    for f in sp.Mul.make_args(expr):
-        base, exp = f.as_base_exp()
-        if base == _RHO:
-            out *= (R / root)**exp
-        elif base == 1 - _RHO**2:
-            out *= (D / root)**(2 * exp)
-        elif isinstance(base, sp.acos):
-            arg = base.args[0]
-            if arg == -_RHO:               # arccos(-rho) = pi - arccos(rho): one angle throughout
-                out *= (sp.pi - sp.acos(R / root))**exp
-            else:
-                out *= sp.acos(arg.subs(_RHO, R / root))**exp
-        elif f == -1 or f.is_Number:
-            out *= f
-        else:
-            raise AssertionError(f"unexpected factor {f} in a half-space moment")
-    return out
+    root = sp.sqrt(A * B)
+    rho = R / root
+    # M_kl(st rho): psi = pi - arccos(st rho) is pi - arccos(rho) for st = 1 and arccos(rho) for st = -1
+    angle = sp.pi - sp.acos(rho) if st == 1 else sp.acos(rho)
+    D = sp.sqrt(A * B - R**2)
+    total = sp.Add(*(coeff * st**a * rho**a * (D / root)**b * angle**c
+                     for a, b, c, coeff in _quadrant_terms(k, l)))
+    return sp.expand(sign_u**k * sign_v**l * sp.sqrt(A)**k * sp.sqrt(B)**l * total)
