@@ -75,17 +75,19 @@ def restricted_edit_distance(a: str, b: str) -> int:
 
 
 def closest_names(word: str, candidates, limit: int = 2) -> list:
-    """The known names nearest to ``word``: the close matches of :func:`difflib.get_close_matches`,
-    those at the smallest :func:`restricted_edit_distance` kept (at most ``limit``)."""
-    candidates = sorted(set(candidates))
-    close = difflib.get_close_matches(word, candidates, n=8, cutoff=0.6)
+    """The known names nearest to ``word`` (case ignored): the close matches of
+    :func:`difflib.get_close_matches`, those at the smallest :func:`restricted_edit_distance` kept
+    (at most ``limit``)."""
+    by_lowered = {}
+    for name in sorted(set(candidates)):
+        by_lowered.setdefault(name.lower(), name)
     lowered = word.lower()
-    close += [name for name in candidates if name.lower() == lowered and name not in close]
+    close = difflib.get_close_matches(lowered, list(by_lowered), n=8, cutoff=0.6)
     if not close:
         return []
-    distances = {name: restricted_edit_distance(lowered, name.lower()) for name in close}
+    distances = {name: restricted_edit_distance(lowered, name) for name in close}
     best = min(distances.values())
-    return [name for name in close if distances[name] == best][:limit]
+    return [by_lowered[name] for name in close if distances[name] == best][:limit]
 
 
 def did_you_mean(word: str, candidates) -> str:
