@@ -17,7 +17,7 @@ from types import MappingProxyType
 import sympy as sp
 
 from .activation_names import did_you_mean
-from .activation_parser import FUNCTIONS, RESERVED_NAMES, X
+from .activation_parser import CONSTANTS, FUNCTIONS, RESERVED_NAMES, X, parse_activation_string
 from .errors import ActivationError
 
 #: The functions whose presence makes an expression non-smooth at its breakpoints.
@@ -81,14 +81,16 @@ def piece_at_zero(expr) -> sp.Expr:
     return right if sp.simplify(right - left) == 0 else sp.Piecewise((right, X > 0), (left, True))
 
 
-def _note_at_zero(expr) -> str | None:
-    if not any(p != 0 for p in _breakpoints(expr)):
-        return None
-    return f"only the piece at 0 matters for the shaped limit: {sp.sstr(piece_at_zero(expr))}"
+#: The pieces at 0 of the functions defined piecewise away from 0 (what :func:`piece_at_zero`
+#: finds; typed here so that importing the table solves nothing).
+_PIECES_AT_ZERO = {"relu6": "max(x, 0)", "hardtanh": "x", "hardsigmoid": "x/6 + 1/2",
+                   "hardswish": "x*(x + 3)/6"}
 
 
 def _builtin(name, expression, description, **defaults) -> Builtin:
-    return Builtin(name, expression, MappingProxyType(defaults), description, _note_at_zero(expression))
+    note = (f"only the piece at 0 matters for the shaped limit: {_PIECES_AT_ZERO[name]}"
+            if name in _PIECES_AT_ZERO else None)
+    return Builtin(name, expression, MappingProxyType(defaults), description, note)
 
 
 _ALPHA, _SLOPE = _real("alpha"), _real("negative_slope")
@@ -206,7 +208,6 @@ def activation_expression(text: str, declared=()) -> sp.Expr:
     """The expression of an activation string that is not a built-in name: a bare name (``elo``)
     is an unknown activation (:func:`unknown_activation_error`), anything else is parsed
     (:func:`covsde.derive.parse_activation_string`)."""
-    from .activation_parser import CONSTANTS, parse_activation_string
     key = text.strip()
     if key.isidentifier() and key != "x" and key not in CONSTANTS:
         raise unknown_activation_error(key)

@@ -139,8 +139,6 @@ CONSTANTS = {"pi": sp.pi, "E": sp.E, "e": sp.E}
 #: Names a user string may not use as parameter names.
 RESERVED_NAMES = frozenset(FUNCTIONS) | frozenset(CONSTANTS) | {"x", "Piecewise", "And", "Or", "True"}
 
-_RESERVED = RESERVED_NAMES  # the former name
-
 _COMPARISONS = {ast.Lt: sp.Lt, ast.LtE: sp.Le, ast.Gt: sp.Gt, ast.GtE: sp.Ge}
 _CONNECTIVES = {ast.BitAnd: sp.And, ast.BitOr: sp.Or, ast.And: sp.And, ast.Or: sp.Or}
 

@@ -155,6 +155,9 @@ def test_notes_name_the_piece_at_zero_exactly_for_functions_piecewise_away_from_
         b = nearest_breakpoint[name]
         inside = np.linspace(-b, b, 41)[1:-1]
         np.testing.assert_allclose(sympy_values(piece, inside), TORCH[name](inside), rtol=1e-14, atol=1e-15)
+        # the note is what piece_at_zero finds from the expression
+        found = piece_at_zero(builtin.expression)
+        np.testing.assert_allclose(sympy_values(found, POINTS), sympy_values(piece, POINTS), rtol=1e-14, atol=1e-15)
         # ...and the piece is not the whole function: they differ beyond the breakpoint
         outside = np.array([-b - 1.0, b + 1.0])
         assert not np.allclose(sympy_values(piece, outside), TORCH[name](outside))
