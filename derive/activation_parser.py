@@ -5,7 +5,7 @@ User text is never passed to ``eval`` or to ``sympify``. It is parsed by Python'
 numbers, the variable ``x``, parameter names (:mod:`covsde.derive.activation_names`),
 ``+ - * / **`` (and ``^`` as power), calls to the functions in :data:`FUNCTIONS` (PyTorch's
 activations among them, with PyTorch's breakpoints and constants), and
-``Piecewise((expr, condition), ...)`` whose conditions compare polynomials in x with numbers.
+``Piecewise((expr, condition), ...)`` whose conditions compare x (linearly) with numbers.
 Attribute access, subscripts, keyword arguments, lambdas, comprehensions and every other node
 are refused, and so are exponents whose size could exhaust memory.
 """
@@ -162,8 +162,8 @@ def parse_activation_string(text: str, declared=()) -> sp.Expr:
         parameters (real SymPy symbols) when they read as one (a single letter other than x or a
         Greek letter's name, optionally with a suffix: ``a1``, ``alpha_2``, ``c_0``; see
         :mod:`covsde.derive.activation_names`) or are declared.
-        ``Piecewise`` takes ``(expression, condition)`` pairs; a condition compares polynomials in
-        x with numbers (``x > 0``, ``-3 < x <= 3``), joins such comparisons with ``&``/``|``
+        ``Piecewise`` takes ``(expression, condition)`` pairs; a condition compares x (or a linear
+        expression in x) with numbers (``x > 0``, ``-3 < x <= 3``, ``2*x + 1 > 0``), joins such comparisons with ``&``/``|``
         (``(x > -1) & (x < 1)``), ``and``/``or`` or ``And(...)``/``Or(...)``, or is ``True``;
         the conditions together must cover every real x.
     declared : iterable of str
@@ -360,6 +360,7 @@ class _ExpressionBuilder:
         if others:
             raise self.fail(f"the condition depends on the parameter {others[0]}; conditions compare "
                             "x with numbers (a piecewise definition in a parameter is not supported)")
-        if not side.is_polynomial(X) or (not side.has(X) and not side.is_real):
-            raise self.fail(f"conditions compare polynomials in x with real numbers, not {side}")
+        if not side.is_polynomial(X) or sp.degree(side, X) > 1 or (not side.has(X) and not side.is_real):
+            raise self.fail(f"conditions compare x (or a linear expression in x) with real numbers, such as "
+                            f"x > 0 or -3 < x < 3, not {side}")
         return side

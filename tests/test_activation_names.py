@@ -213,6 +213,7 @@ def test_new_smooth_builtins_are_smooth_activations_normalised_at_zero(name):
     ("Piecewise((x, (x >= -1) & (x <= 1)), (sign(x), True))", "hardtanh", {}),
     ("Piecewise((x, And(x >= -1, x <= 1)), (-1, x < -1), (1, x > 1))", "hardtanh", {}),
     ("Piecewise((x, x >= -1 and x <= 1), (1, x > 1), (-1, True))", "hardtanh", {}),
+    ("Piecewise((x, (x + 1)/2 >= 0), (-1, True)) - Piecewise((x - 1, 1 - x <= 0), (0, True))", "hardtanh", {}),
     ("Min(Max(x, -1), 1)", "hardtanh", {}),
     ("x*relu6(x + 3)/6", "hardswish", {}),
     ("relu6(x + 3)/6", "hardsigmoid", {}),
@@ -272,7 +273,9 @@ def no_eval(monkeypatch):
     "Piecewise()",
     "Piecewise((x, x > a), (0, True))",             # a breakpoint in a parameter
     "Piecewise((x, a > 0), (0, True))",             # a piece chosen by a parameter
-    "Piecewise((x, exp(x) > 2), (0, True))",        # not a polynomial comparison
+    "Piecewise((x, exp(x) > 2), (0, True))",        # not a linear comparison
+    "Piecewise((x, x**2 < 1), (0, True))",
+    "Piecewise(" + ", ".join(f"(x, x**37 + {k}*x**11 - x < {k}/7)" for k in range(1, 8)) + ")",
     "Piecewise((x, x > I), (0, True))",
     "Piecewise((x, x**10**10 > 0), (0, True))",
     "Piecewise((x, x > 9**9**9), (0, True))",
