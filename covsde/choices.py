@@ -60,8 +60,8 @@ def _conventions():
 
 
 def _activations():
-    from covsde.derive.activation_library import RELU_LIKE_NAMES, SMOOTH_ACTIVATIONS
-    return (*SMOOTH_ACTIVATIONS, *RELU_LIKE_NAMES)
+    from covsde.derive.activation_library import builtin_names
+    return builtin_names()
 
 
 def _checks():

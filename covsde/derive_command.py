@@ -34,6 +34,9 @@ def add_activation_arguments(p):
     p.add_argument("--c-minus", type=option_types.finite_float, default=None,
                    help=f"ReLU-like family: c- (default {c_minus})")
     add_parameter_argument(p)
+    p.add_argument("--declare", action="append", default=[], metavar="NAME",
+                   help="accept NAME as a symbolic parameter of the expression (repeatable); single "
+                        "letters and Greek names (a, c_1, alpha) need no declaration")
 
 
 def add_parameter_argument(p):
@@ -60,6 +63,7 @@ def sde_from_arguments(args):
     """``derive_sde`` called with the activation options of :func:`add_activation_arguments`, its
     coefficients checked to fit a float64 (:func:`check_float64_range`)."""
     params = parameter_values(args.param)
+    params.update({name: sp.Symbol(name, real=True) for name in args.declare if name not in params})
     if args.c_plus is not None:
         params["c_plus"] = args.c_plus
     if args.c_minus is not None:

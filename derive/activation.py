@@ -24,7 +24,8 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from .activation_library import RELU_LIKE_DEFAULTS, RELU_LIKE_NAMES, SMOOTH_ACTIVATIONS
+from .activation_library import (BUILTIN_ACTIVATIONS, RELU_LIKE_DEFAULTS, RELU_LIKE_NAMES, activation_expression,
+                                 builtin_expression)
 from .activation_parser import X, parse_activation_string
 from .one_sided_pieces import as_piecewise, one_sided_pieces
 from . import taylor_series
@@ -569,10 +570,11 @@ def as_activation(spec, **params) -> Activation:
                     f"the {lowered} family takes only c_plus and c_minus, got {extra}")
             return relu_like(params.get("c_plus", RELU_LIKE_DEFAULTS[0]),
                              params.get("c_minus", RELU_LIKE_DEFAULTS[1]), name=lowered)
-        if lowered in SMOOTH_ACTIVATIONS:
-            act = _smooth_activation(lowered, SMOOTH_ACTIVATIONS[lowered])
+        if lowered in BUILTIN_ACTIVATIONS:
+            act = _smooth_activation(lowered, builtin_expression(lowered, **params))
+            params = {}
         else:
-            act = _smooth_activation(key, parse_activation_string(key))
+            act = _smooth_activation(key, activation_expression(key, declared=tuple(params)))
     elif isinstance(spec, sp.Expr):
         if not spec.has(X):
             others = [s for s in spec.free_symbols if s.name == "x"]

@@ -59,7 +59,9 @@ _NAMES_IN_MATH = {"tanh": r"\tanh", "sin": r"\sin", "atan": r"\arctan", "sinh": 
                   "silu": r"\operatorname{SiLU}", "swish": r"\operatorname{swish}",
                   "softplus": r"\operatorname{softplus}", "linear": r"x \mapsto x",
                   "identity": r"x \mapsto x", "relu": r"\operatorname{ReLU}",
-                  "relu_like": r"\operatorname{ReLU}", "leaky_relu": r"\operatorname{LeakyReLU}"}
+                  "relu_like": r"\operatorname{ReLU}", "leaky_relu": r"\operatorname{LeakyReLU}",
+                  "gelu_tanh": r"\operatorname{GELU}_{\tanh}", "mish": r"\operatorname{Mish}",
+                  "sigmoid": r"\operatorname{sigmoid}"}
 
 
 # ------------------------------------------------------------------ printing
