@@ -504,17 +504,25 @@ def _differ(a, b) -> bool:
     return a != b and sp.simplify(a - b) != 0
 
 
+def _short(value) -> str:
+    """An exact number as users read it: small fractions as they are, long ones (SELU's constants) to
+    10 significant digits."""
+    if value.is_Rational and (abs(value.p) > 10**6 or value.q > 10**6):
+        return f"{float(value):.10g}"
+    return sp.sstr(value)
+
+
 def _first_order_kink_message(name, slope_right, slope_left) -> str:
     """Why an activation with different slopes at 0 has no shaped limit, and its ReLU-like family."""
-    text = (f"{name} has a first-order kink at 0: slope {sp.sstr(slope_right)} for x > 0 and "
-            f"{sp.sstr(slope_left)} for x < 0. The shaping s phi(x/s) keeps both slopes for every s, so the "
+    text = (f"{name} has a first-order kink at 0: slope {_short(slope_right)} for x > 0 and "
+            f"{_short(slope_left)} for x < 0. The shaping s phi(x/s) keeps both slopes for every s, so the "
             "network does not approach a linear one and there is no shaped (covariance SDE) limit. Its "
             "shaped counterpart is the ReLU-like family, slopes 1 + c±/sqrt(n) (the drift depends on "
             "c+ - c- only)")
     if slope_right != 0 and not (slope_left / slope_right).free_symbols:
         ratio = sp.nsimplify(slope_left / slope_right)
         gap = (1 - ratio) * sp.sqrt(_EXAMPLE_WIDTH)
-        text += (f": the slope ratio r = {sp.sstr(ratio)} at width n is the member with c+ - c- = "
+        text += (f": the slope ratio r = {_short(ratio)} at width n is the member with c+ - c- = "
                  f"(1 - r) sqrt(n), e.g. covsde derive relu --c-plus 0 --c-minus {float(-gap):.6g} "
                  f"at n = {_EXAMPLE_WIDTH}")
     elif (slope_left / slope_right).free_symbols if slope_right != 0 else False:
@@ -570,17 +578,19 @@ def as_activation(spec, **params) -> Activation:
                     f"the {lowered} family takes only c_plus and c_minus, got {extra}")
             return relu_like(params.get("c_plus", RELU_LIKE_DEFAULTS[0]),
                              params.get("c_minus", RELU_LIKE_DEFAULTS[1]), name=lowered)
+        slope_params = {k: params.pop(k) for k in ("c_plus", "c_minus") if k in params}
         if lowered in BUILTIN_ACTIVATIONS:
-            act = _smooth_activation(lowered, builtin_expression(lowered, **params))
+            act = _expression_activation(lowered, builtin_expression(lowered, **params))
             params = {}
         else:
-            act = _smooth_activation(key, activation_expression(key, declared=tuple(params)))
+            act = _expression_activation(key, activation_expression(key, declared=tuple(params)))
+        params.update(slope_params)
     elif isinstance(spec, sp.Expr):
         if not spec.has(X):
             others = [s for s in spec.free_symbols if s.name == "x"]
             if others:
                 spec = spec.subs(others[0], X)
-        act = _smooth_activation(sp.sstr(spec), spec)
+        act = _expression_activation(sp.sstr(spec), spec)
     else:
         raise ActivationError(
             f"activation must be a name, a string expression in x or a SymPy expression, "

@@ -61,7 +61,11 @@ _NAMES_IN_MATH = {"tanh": r"\tanh", "sin": r"\sin", "atan": r"\arctan", "sinh": 
                   "identity": r"x \mapsto x", "relu": r"\operatorname{ReLU}",
                   "relu_like": r"\operatorname{ReLU}", "leaky_relu": r"\operatorname{LeakyReLU}",
                   "gelu_tanh": r"\operatorname{GELU}_{\tanh}", "mish": r"\operatorname{Mish}",
-                  "sigmoid": r"\operatorname{sigmoid}"}
+                  "sigmoid": r"\operatorname{sigmoid}", "elu": r"\operatorname{ELU}",
+                  "celu": r"\operatorname{CELU}", "selu": r"\operatorname{SELU}",
+                  "relu6": r"\operatorname{ReLU6}", "hardtanh": r"\operatorname{hardtanh}",
+                  "hardsigmoid": r"\operatorname{hardsigmoid}", "hardswish": r"\operatorname{hardswish}",
+                  "softsign": r"\operatorname{softsign}"}
 
 
 # ------------------------------------------------------------------ printing
@@ -402,12 +406,12 @@ def label_prefix(sde_or_activation) -> str:
 def activation_title(act) -> str:
     """The activation as a title names it: the built-in name in math (``$\\tanh$``) or
     ``$\\varphi(x) = <formula>$`` (ascending powers) for an expression."""
-    from .activation_library import SMOOTH_ACTIVATIONS
+    from .activation_library import BUILTIN_ACTIVATIONS
     name = act.name.strip().lower()
     if act.family == "relu_like":
         return (rf"${_NAMES_IN_MATH.get(name, _NAMES_IN_MATH['relu'])}$-like activation "
                 rf"($c_+ = {paper_latex(act.c_plus)}$, $c_- = {paper_latex(act.c_minus)}$)")
-    if name in SMOOTH_ACTIVATIONS and name in _NAMES_IN_MATH:
+    if name in BUILTIN_ACTIVATIONS and name in _NAMES_IN_MATH:
         return f"${_NAMES_IN_MATH[name]}$"
     raw = act.raw if act.raw is not None else act.expr
     terms = activation_terms(raw)
@@ -455,7 +459,7 @@ def normalization_sentence(act) -> str:
     if not act.normalization or act.raw is None:
         return ""
     from .activation import _taylor
-    value, slope = _taylor(act.raw, 1)[:2]
+    value, slope = _taylor(act._raw_piece, 1)[:2]      # the piece at 0 for piecewise formulas
     raw = broken_sum(r"\varphi_0(x)", activation_terms(act.raw), width=float("inf"))
     return (rf"The activation ${raw}$ was normalised as "
             r"$\varphi = (\varphi_0 - \varphi_0(0))/\varphi_0'(0)$, with "

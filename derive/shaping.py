@@ -205,7 +205,7 @@ def leading_order(activation: Activation, max_degree: int = MAX_TAYLOR_DEGREE):
     Returns None when phi(x) = x.  Raises ActivationError (a limit, said as such) when the
     coefficients needed lie beyond ``max_degree``.
     """
-    if activation.expr == X:
+    if activation.expr == X or activation.right == X:     # linear (near 0: hardtanh, hardsigmoid)
         return None
     degree = 3
     while True:
@@ -218,7 +218,7 @@ def leading_order(activation: Activation, max_degree: int = MAX_TAYLOR_DEGREE):
             return min(candidates)
         needed = min(candidates) + 1 if candidates else 2 * degree + 1
         if degree >= max_degree:
-            if not nonzero and _is_identity(activation.expr):
+            if not nonzero and _is_identity(activation.right if activation.right is not None else activation.expr):
                 return None
             found = (f"its first non-zero coefficient beyond x is at degree {nonzero[0]}, so the "
                      f"expansion is needed to degree {needed}" if nonzero else

@@ -179,9 +179,11 @@ def test_smooth_and_relu_like_tables_are_derived_from_the_builtins():
 def test_leaky_relu_is_the_fixed_slope_function_not_the_relu_like_family():
     expr = builtin_expression("leaky_relu", negative_slope=0.2)
     assert sp.diff(expr.args[0][0], X) == 1 and sp.diff(expr.args[1][0], X) == sp.Rational(1, 5)
-    with pytest.raises(ActivationError):    # kinked: no smooth shaped limit (the engine explains why)
+    with pytest.raises(ActivationError, match="first-order kink") as info:   # no shaped limit, explained
         as_activation("leaky_relu")
-    with pytest.raises(ActivationError, match="c_plus"):
+    # the ReLU-like member of slope ratio r = 1/100 at n = 256: c+ - c- = (1 - r) * 16 = 15.84
+    assert "slope 1 for x > 0 and 1/100 for x < 0" in str(info.value) and "--c-minus -15.84" in str(info.value)
+    with pytest.raises(ActivationError, match="first-order kink"):    # slopes added do not remove it
         as_activation("leaky_relu", c_plus=0.5)
 
 
