@@ -30,6 +30,7 @@ from covsde.numerical_warnings import RecordedWarnings
 #: Sub-command modules, in the order ``covsde --help`` lists them.
 COMMAND_MODULES = (
     "covsde.derive_command",      # covsde derive, covsde stability
+    "covsde.activations_command", # covsde activations
     "covsde.simulate_command",    # covsde simulate, covsde compare
     "covsde.kernel_command",      # covsde kernel
     "covsde.check_command",       # covsde check

@@ -479,7 +479,10 @@ def _expression_activation(name: str, raw: sp.Expr, slopes: tuple | None = None)
                 f"phi'(0) = {sp.sstr(phi1)}, so that phi(0) = 0 and phi'(0) = 1")
 
     def normalised(piece):
-        return piece if (phi0 == 0 and phi1 == 1) else sp.simplify((piece - phi0) / phi1)
+        if phi0 == 0 and phi1 == 1:
+            return piece
+        shifted = (piece - phi0) / phi1
+        return sp.cancel(shifted) if shifted.free_symbols - {X} else shifted
     right_n = normalised(pieces.right)
     left_n = right_n if pieces.agree else normalised(pieces.left)
     c_plus = c_minus = None

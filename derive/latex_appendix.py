@@ -285,15 +285,13 @@ def _half_space_moment_step(sde, prefix) -> list:
                         pairs.append((k, su, l, sv))
     if not pairs:
         return []
-    ap, bp = sp.symbols("A B", positive=True)
 
     def factor(power, side, var):
         ind = {1: rf"\mathbf{{1}}_{{{var} > 0}}", -1: rf"\mathbf{{1}}_{{{var} < 0}}", 0: ""}[side]
         return (var if power == 1 else f"{var}^{{{power}}}") + ind
     rows = []
     for k, su, l, sv in pairs[:_MOMENTS_SHOWN]:
-        value = half_space_moment(k, su, l, sv, ap, bp, R).subs({ap: A, bp: B}, simultaneous=True)
-        value = value.xreplace({sp.acos(R / (sp.sqrt(A) * sp.sqrt(B))): sp.acos(R / sp.sqrt(A * B))})
+        value = half_space_moment(k, su, l, sv, A, B, R)
         rows.append(r"\mathbb{E}[" + factor(k, su, "x") + " " + factor(l, sv, "y") + "] &= "
                     + paper_latex(sp.factor_terms(sp.expand(value))))
     more = len(pairs) - _MOMENTS_SHOWN

@@ -24,8 +24,6 @@ from .half_space_moments import half_space_moment
 from .work_budget import symbolic_budget
 
 A, B, R = sp.symbols("A B R", real=True)
-#: Positive stand-ins for A and B inside the half-space moments (so that sqrt(A B) splits).
-_AP, _BP = sp.symbols("A B", positive=True)
 #: The largest Taylor degree of phi examined. The first non-vanishing order q is computed from the
 #: first non-zero Taylor coefficients (no search over q), but an activation whose coefficients beyond
 #: x all vanish up to this degree (and which is not x itself) is refused with a message saying so.
@@ -133,9 +131,7 @@ def _moment(k, side_u, l, side_v, A_, B_, R_):
         s = sides.pop()
         n = k + l
         return s**n * 2**sp.Rational(n, 2) * sp.gamma(sp.Rational(n + 1, 2)) / (2 * sp.sqrt(sp.pi))
-    moment = half_space_moment(k, side_u, l, side_v, _AP, _BP, R_).subs({_AP: A_, _BP: B_}, simultaneous=True)
-    # one spelling of the angle, arccos(R / sqrt(A B)), as the ReLU-like drift has always been written
-    return moment.xreplace({sp.acos(R_ / (sp.sqrt(A_) * sp.sqrt(B_))): sp.acos(R_ / sp.sqrt(A_ * B_))})
+    return half_space_moment(k, side_u, l, side_v, A_, B_, R_)
 
 
 def _expectation_series(terms, degree, A_, B_, R_):
