@@ -31,7 +31,7 @@ V0 = np.array([[1.0, 0.3], [0.3, 1.0]])
 T = 1.0
 #: Standard errors in every Monte Carlo tolerance.
 Z = 4.0
-ELU = "max(x, 0) + exp(min(x, 0)) - 1"
+ELU = "elu"
 #: (label, activation, parameters).
 CASES = (("elu", ELU, {}), ("leaky + curvature", "x + x**2/4 - x**3/2", {"c_plus": 0, "c_minus": -1}))
 #: (label, activation, parameters) of the norm verdicts: one stationary, one exploding.
