@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "covsde.derive_command",      # covsde derive, covsde stability
     "covsde.simulate_command",    # covsde simulate, covsde compare
     "covsde.kernel_command",      # covsde kernel
+    "covsde.design_command",      # covsde design
     "covsde.check_command",       # covsde check
     "covsde.bench_command",       # covsde bench
 )
