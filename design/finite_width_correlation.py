@@ -5,8 +5,8 @@ At width n and depth d the covariance follows the Neural Covariance SDE to T = d
 
 * ReLU-like family: E[rho_T] from the Fokker-Planck density of the autonomous correlation SDE
   (:func:`covsde.solvers.correlation_density`): deterministic, bracket scan and Brent on a coarse
-  grid (1000 cells, 500 BDF2 steps: E[rho_T] to ~2e-5), then secant steps on the fine grid
-  (4000 cells, 1000 steps: to ~1e-7) from the coarse root.
+  grid (500 cells, 250 BDF2 steps: E[rho_T] to ~1e-4), then secant steps on the fine grid
+  (4000 cells, 500 steps: to ~3e-7) from the coarse root.
 * Smooth activations: E[rho_T] over the paths that do not explode, by Euler-Maruyama Monte Carlo of
   the 2x2 matrix SDE with the same seed at every parameter value (common random numbers), so the
   root-finder sees one frozen smooth function of p (:func:`covsde.design.root_finding.monte_carlo_root`);
@@ -20,8 +20,8 @@ from .finite_width import correlation_sample_smooth
 from .root_finding import bracketed_root, monte_carlo_root
 from .target import Solution, Target, correlation_value, positive
 
-COARSE_GRID = (1000, 500)
-FINE_GRID = (4000, 1000)
+COARSE_GRID = (500, 250)
+FINE_GRID = (4000, 500)
 
 
 class FiniteWidthCorrelation(Target):
@@ -79,11 +79,11 @@ class FiniteWidthCorrelation(Target):
                                     points=9)
             fine = secant_refinement(lambda p: self.mean_correlation_relu_like(family, p) - self.eta,
                                      coarse.value, 1e-4 * (family.bounds[1] - family.bounds[0]), family.bounds)
-            value, evaluations = fine
-            return Solution(value, self.mean_correlation_relu_like(family, value),
+            value, gap, evaluations = fine
+            return Solution(value, self.eta + gap,
                             f"Fokker-Planck density of rho (deterministic): bracket scan and Brent on "
                             f"{COARSE_GRID[0]} cells, secant on {FINE_GRID[0]} cells, "
-                            f"{coarse.evaluations + evaluations + 1} density solves")
+                            f"{coarse.evaluations + evaluations} density solves")
         root = monte_carlo_root(lambda p: self.mean_correlation_smooth(family, p, seed), self.eta,
                                 family.bounds, what=what, parameter=family.free)
         return Solution(root.value, root.achieved,
@@ -94,7 +94,7 @@ class FiniteWidthCorrelation(Target):
 
 def secant_refinement(g, p0: float, h: float, bounds, *, steps=6, tol=1e-12):
     """The root of g near p0 by secant steps (p0, p0 + h, ...), kept inside ``bounds``;
-    returns (root, evaluations of g)."""
+    returns (root, g(root), evaluations of g)."""
     f0 = g(p0)
     p1 = min(max(p0 + h, bounds[0]), bounds[1])
     if p1 == p0:
@@ -107,4 +107,4 @@ def secant_refinement(g, p0: float, h: float, bounds, *, steps=6, tol=1e-12):
         p0, p1 = p1, min(max(p1 - f1 * (p1 - p0) / (f1 - f0), bounds[0]), bounds[1])
         f0, f1 = f1, g(p1)
         evaluations += 1
-    return (p1, evaluations) if abs(f1) <= abs(f0) else (p0, evaluations)
+    return (p1, f1, evaluations) if abs(f1) <= abs(f0) else (p0, f0, evaluations)
