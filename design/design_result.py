@@ -64,7 +64,8 @@ class DesignResult:
         others = {k: v for k, v in self.parameters.items() if k != self.free}
         if others:
             rows.append(("parameters", ", ".join(f"{k} = {v:.6g}" for k, v in others.items())))
-        rows.append(("achieved", f"{self.achieved:.6g} (residual {self.residual:.2g})"))
+        residual = "below 1e-12" if abs(self.residual) < 1e-12 else f"{self.residual:.2g}"
+        rows.append(("achieved", f"{self.achieved:.6g} (residual {residual})"))
         rows.append(("solver", self.solver))
         if self.note:
             rows.append(("note", self.note))
