@@ -142,7 +142,7 @@ def run(quick: bool = False, seed: int = 0, figure_dir=None) -> CheckReport:
         left.set_xticks(x, names, fontsize=8)
         left.set_ylabel("E[rho] at the output")
         left.set_title(f"target vs achieved (MLP: n = {width}, T = {T:g})")
-        left.legend(fontsize=7)
+        left.legend(fontsize=7, loc="center")
         right.semilogx(depths, scaled, "o-", label="TAT: sqrt(L) (1 - alpha(L))")
         right.axhline(shaped, color="k", ls="--", lw=1, label=f"shaped design |c-| = {shaped:.3f}")
         right.set_xticks(depths, [str(L) for L in depths])

@@ -48,3 +48,14 @@ def test_design_paper_check_quick_passes():
     from covsde.paper_checks import run_check
     report = run_check("design", quick=True)
     assert report.passed, str(report)
+
+
+@pytest.mark.slow
+def test_design_paper_check_fails_when_the_leaky_relu_c_map_is_perturbed(monkeypatch):
+    import covsde.design.unshaped_maps as maps
+    from covsde.paper_checks import run_check
+    exact = maps.leaky_relu_c_map
+    monkeypatch.setattr(maps, "leaky_relu_c_map", lambda c, alpha: exact(c, alpha) * (1 - 1e-5))
+    report = run_check("design", quick=True)
+    failed = [claim.name for claim in report.claims if not claim.passed]
+    assert any(name.startswith("TAT leaky-ReLU slope") for name in failed), str(report)
