@@ -197,7 +197,9 @@ def _numeric_options():
 def _base(command, two_inputs):
     return {"derive": ["derive", "relu"], "stability": ["stability", "relu"], "simulate": SIMULATE,
             "compare": COMPARE, "kernel": ["kernel", "relu", "--resnet", "--inputs", str(two_inputs)],
-            "check": ["check", "shaping_exponent", "--quick"], "bench": ["bench", "generated_drift"]}[command]
+            "check": ["check", "shaping_exponent", "--quick"], "bench": ["bench", "generated_drift"],
+            "design": ["design", "tanh", "--target", "norm-k", "--value", "-2", "--free", "a", "--no-prediction"]
+            }[command]
 
 
 @pytest.mark.parametrize("command, option", _numeric_options())
@@ -205,7 +207,8 @@ def _base(command, two_inputs):
 def test_every_numeric_option_reads_a_negative_value_as_a_value(capsys, no_work, two_inputs, command, option,
                                                                 value):
     code, _, err = _run(capsys, [*_base(command, two_inputs), option, value])
-    if option in ("--c-plus", "--c-minus") and value != "-inf":
+    # design: --value is a target k, which may be negative (tanh: k = -2/a^2)
+    if (option in ("--c-plus", "--c-minus") or (command, option) == ("design", "--value")) and value != "-inf":
         assert code in (0, 2) and (code == 0 or "expected one argument" not in err[0])
         return
     _assert_one_error_line(code, err, command, option)
