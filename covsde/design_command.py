@@ -29,6 +29,7 @@ OPTIONS = {
     "resnet-ratio": ("value", "schedule", "depth"),
     "resnet-correlation": ("eta", "rho0", "schedule", "depth"),
     "tat": ("eta", "depth", "rho0"),
+    "dks": ("value", "depth"),
 }
 
 
@@ -42,7 +43,8 @@ def register(sub):
                                    "(E[rho_T] of the SDE = eta), norm-k (k = value), stationary-mean (mean of the "
                                    "stationary norm law = value), explosion (P(norm explodes | V0) = value), "
                                    "resnet-ratio (q(1)/q(0) = value), resnet-correlation (rho(1) = eta), tat "
-                                   "(C_f(0) of depth leaky-ReLU layers = eta). A target out of reach exits with "
+                                   "(C_f(0) of depth leaky-ReLU layers = eta), dks (input scale and shift, output shift and scale of a "
+                                   "smooth activation with C_f'(1) = value over depth layers). A target out of reach exits with "
                                    "status 2 and its reachable range.")
     p.add_argument("activation", metavar="ACT", help="relu (free c_minus), leaky_relu (tat), a smooth name (free a) "
                                                      "or an expression in x with one free coefficient")
@@ -50,13 +52,13 @@ def register(sub):
                    help="what to hit, one of %(choices)s")
     p.add_argument("--eta", type=option_types.finite_float, default=None, help="target correlation")
     p.add_argument("--value", type=option_types.finite_float, default=None,
-                   help="target value (norm-k, stationary-mean, explosion, resnet-ratio)")
+                   help="target value (norm-k, stationary-mean, explosion, resnet-ratio; dks: the slope zeta > 1)")
     p.add_argument("--T", type=option_types.positive_float, default=None,
                    help="depth-to-width ratio d/n (correlation, finite-correlation; default 1); for explosion "
                         "the horizon of a Monte Carlo probability (default: in finite time, closed form)")
     p.add_argument("--rho0", type=option_types.finite_float, default=None, help="input correlation (default 0)")
     p.add_argument("--depth", type=option_types.positive_int, default=None,
-                   help="depth L (tat: default 100; resnet targets: of the finite ResNets, default the width)")
+                   help="depth L (tat, dks: default 100; resnet targets: of the finite ResNets, default the width)")
     p.add_argument("--V0", type=option_types.positive_float, default=None, help="initial squared norm (explosion)")
     p.add_argument("--schedule", default=None, metavar="EXPR", help="ResNet branch schedule alpha(t) to scale")
     p.add_argument("--free", default=None, help="the parameter to solve for (default: c_minus, the one free "

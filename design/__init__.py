@@ -7,7 +7,7 @@
 Targets (:data:`TARGETS`, one module each, contract in :mod:`covsde.design.target`): ``correlation``
 (mean ODE), ``finite-correlation`` (covariance SDE), ``norm-k``, ``stationary-mean``, ``explosion``
 (the norm law), ``resnet-ratio``, ``resnet-correlation`` (ResNet kernel ODE), ``tat`` (unshaped
-TAT leaky ReLU at depth L).
+TAT leaky ReLU at depth L), ``dks`` (Deep Kernel Shaping of a smooth activation at depth L).
 """
 
 if __name__ != "covsde.design":  # `import design` from the repository root would load a second copy
@@ -17,7 +17,7 @@ if __name__ != "covsde.design":  # `import design` from the repository root woul
 from .family import DesignFamily, design_family
 from .target import TARGETS, Solution, Target, target_from_name
 from . import targets  # noqa: F401  (registers the built-in targets)
-from .targets import (CorrelationAtDepth, ExplosionProbability, FiniteWidthCorrelation, NormK,
+from .targets import (CorrelationAtDepth, DKSSmooth, ExplosionProbability, FiniteWidthCorrelation, NormK,
                       ResNetCorrelation, ResNetNormRatio, StationaryMean, TATLeakyReLU)
 from .finite_width import FiniteWidthPrediction
 from .design_result import DesignResult
@@ -26,4 +26,4 @@ from .solve import solve
 __all__ = ["solve", "DesignResult", "FiniteWidthPrediction", "TARGETS", "Target", "Solution",
            "target_from_name", "DesignFamily", "design_family", "CorrelationAtDepth",
            "FiniteWidthCorrelation", "NormK", "StationaryMean", "ExplosionProbability",
-           "ResNetNormRatio", "ResNetCorrelation", "TATLeakyReLU"]
+           "ResNetNormRatio", "ResNetCorrelation", "TATLeakyReLU", "DKSSmooth"]

@@ -34,7 +34,9 @@ def solve(activation, target, *, free=None, bounds=None, width=DEFAULT_WIDTH, pr
            the norm SDE's k, the mean of its stationary law, or its explosion probability;
         4. ``"resnet-ratio"`` (value), ``"resnet-correlation"`` (eta, rho0=0), with ``schedule``
            alpha(t) optional: the ResNet branch scale for the kernel ODE at t = 1;
-        5. ``"tat"`` (eta, depth=100): TAT's leaky-ReLU slope, C composed depth times sends 0 to eta.
+        5. ``"tat"`` (eta, depth=100): TAT's leaky-ReLU slope, C composed depth times sends 0 to eta;
+           ``"dks"`` (value=zeta, depth=100): DKS's input scale and shift, output shift and scale of a
+           smooth activation (Q(1) = 1, C(0) = 0, Q'(1) = 1, C'(1) = zeta^(1/L)).
     free : str, optional
         The parameter to solve for (default: see :func:`covsde.design.design_family`).
     bounds : (lo, hi), optional
@@ -77,6 +79,7 @@ def solve(activation, target, *, free=None, bounds=None, width=DEFAULT_WIDTH, pr
     parameters[family.free] = solution.value
     if "output_scale" in solution.extra:
         parameters["output_scale"] = solution.extra["output_scale"]
+    parameters.update(solution.extra.get("parameters", {}))
     prediction = None
     if predict and target.infinite_width:
         prediction = target.predict(family, solution.value, width, seed)
