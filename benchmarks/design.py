@@ -1,4 +1,4 @@
-"""Benchmark 10: the time of each ``covsde.design.solve`` (the five README examples and two Monte Carlo targets).
+"""Benchmark 10: the time of each ``covsde.design.solve`` (the README examples, DKS, and two Monte Carlo targets).
 
 Every deterministic solve (mean ODE, Fokker-Planck, symbolic norm law, kernel ODE, TAT's composed
 C-map) should take under 2 s, derivation included (each call derives its family afresh: no cache
@@ -24,6 +24,7 @@ DETERMINISTIC = (
     ("beta of x + 0.1x^2 + beta x^3, stationary mean 0.8", "x + 0.1*x**2 + beta*x**3", "stationary-mean",
      {"value": 0.8}),
     ("ResNet branch scale, rho(1) = 0.8", "relu", "resnet-correlation", {"eta": 0.8}),
+    ("DKS tanh, C_f'(1) = 1.5 at L = 10", "tanh", "dks", {"value": 1.5, "depth": 10}),
 )
 #: (label, activation, target, options) of the Monte Carlo solves.
 MONTE_CARLO = (

@@ -2,7 +2,7 @@
 
 1. TAT's leaky-ReLU slope alpha(L) for C_f(0) = 0.9 at depth L = 100, from covsde's kernel map,
    against the ``dks`` package (or, when it is not installed, the composed closed form of Zhang et
-   al. 2022, eq. (10)).
+   al. 2022, eq. (10)); DKS's input scale and shift for tanh against the package when it is installed.
 2. sqrt(L) (1 - alpha(L)) approaches the shaped ReLU-like design |c-| with rho(1) = 0.9 of the mean
    ODE as L grows (SPEC §6): the gap shrinks at every step of L.
 3. At finite width the finite-width design (E[rho_T] = eta under the SDE, target 2) beats the
@@ -48,6 +48,18 @@ def _tat_reference(eta, depth):
     return float(brentq(lambda a: composed(a) - eta, 0.0, 1.0, xtol=1e-14)), "Zhang et al. 2022 eq. (10), bisection"
 
 
+def _dks_reference():
+    """The dks package's DKS parameters for tanh, zeta = 1.5, L = 10 (None when it is not installed)."""
+    try:
+        from dks.base.activation_transform import _get_activations_params
+    except ImportError:
+        return None
+    with np.errstate(over="ignore"):
+        params = _get_activations_params(["tanh"], method="DKS", dks_params={"c_slope_1_target": 1.5},
+                                         max_slope_func=lambda x: x ** 10)["tanh"]
+    return {name: float(value) for name, value in params.items()}
+
+
 def _network_rho(c_minus, width, depth, networks, seed, method):
     from covsde.solvers import correlation, simulate_mlp
     samples = simulate_mlp(as_activation("relu", c_plus=0, c_minus=c_minus), V0=np.eye(2), width=width,
@@ -67,6 +79,12 @@ def run(quick: bool = False, seed: int = 0, figure_dir=None) -> CheckReport:
     reference, source = _tat_reference(ETA_TAT, DEPTH_TAT)
     report.add(f"TAT leaky-ReLU slope, C_f(0) = {ETA_TAT} at L = {DEPTH_TAT}", reference, ours.value, 1e-7,
                note=f"reference: {source} (solved to 1e-8)")
+    dks_reference = _dks_reference()
+    if dks_reference is not None:
+        mine = solve("tanh", "dks", value=1.5, depth=10).parameters
+        for name in ("input_scale", "input_shift"):
+            report.add(f"DKS tanh {name}, C_f'(1) = 1.5 at L = 10", dks_reference[name], mine[name],
+                       1e-7 * abs(dks_reference[name]), note="reference: dks package")
 
     # 2. sqrt(L)(1 - alpha(L)) -> shaped constant
     shaped = abs(solve("relu", "correlation", eta=ETA_TAT, T=1.0, predict=False).value)
