@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "covsde.activations_command", # covsde activations
     "covsde.simulate_command",    # covsde simulate, covsde compare
     "covsde.kernel_command",      # covsde kernel
+    "covsde.design_command",      # covsde design
     "covsde.check_command",       # covsde check
     "covsde.bench_command",       # covsde bench
 )

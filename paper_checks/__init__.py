@@ -32,6 +32,8 @@ CHECKS = {
                              "ResNet kernel: width and depth limits commute (Hayou & Yang 2023)"),
     "deep_linear_mixture": ("covsde.paper_checks.deep_linear_mixture",
                             "deep linear networks: log-normal mixture of Gaussians (Bassetti et al. 2024)"),
+    "design": ("covsde.paper_checks.design",
+               "design targets: TAT/DKS slopes, the shaped limit, designs in finite networks"),
 }
 
 

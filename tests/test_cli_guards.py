@@ -197,16 +197,19 @@ def _numeric_options():
 def _base(command, two_inputs):
     return {"derive": ["derive", "relu"], "stability": ["stability", "relu"], "simulate": SIMULATE,
             "compare": COMPARE, "kernel": ["kernel", "relu", "--resnet", "--inputs", str(two_inputs)],
-            "check": ["check", "shaping_exponent", "--quick"], "bench": ["bench", "generated_drift"]}[command]
+            "check": ["check", "shaping_exponent", "--quick"], "bench": ["bench", "generated_drift"],
+            "design": ["design", "tanh", "--target", "norm-k", "--value", "-2", "--free", "a", "--no-prediction"]
+            }[command]
 
 
 @pytest.mark.parametrize("command, option", _numeric_options())
 @pytest.mark.parametrize("value", ["-1e-3", "-2.5E+4", "-inf", "-1"])
 def test_every_numeric_option_reads_a_negative_value_as_a_value(capsys, no_work, two_inputs, command, option,
                                                                 value):
-    if option in ("--c-plus", "--c-minus") and value != "-inf":
-        # a finite slope constant is a valid value (ReLU-like slopes on any activation): the command
-        # reads it and goes on to the work, which the no_work fixture stops
+    if (option in ("--c-plus", "--c-minus") or (command, option) == ("design", "--value")) and value != "-inf":
+        # a finite slope constant is a valid value (ReLU-like slopes on any activation), and so is a
+        # negative design target k (tanh: k = -2/a^2): the command reads it and goes on to the work,
+        # which the no_work fixture stops where there is work
         try:
             code, _, err = _run(capsys, [*_base(command, two_inputs), option, value])
         except AssertionError as exc:

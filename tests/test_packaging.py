@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
-SOURCE_FOLDERS = {"derive": "covsde.derive", "solvers": "covsde.solvers",
+SOURCE_FOLDERS = {"derive": "covsde.derive", "solvers": "covsde.solvers", "design": "covsde.design",
                   "paper_checks": "covsde.paper_checks", "benchmarks": "covsde.benchmarks",
                   "covsde": "covsde"}
 
