@@ -16,7 +16,7 @@ def _row(sde) -> str:
     name = activation_in_math(sde.activation)
     name = f"${name}$" if name else activation_title(sde.activation)
     exponent = "---" if sde.exponent is None else f"${exponent_tex(sde.exponent)}$"
-    if sde.family == "smooth":
+    if sde.family != "relu_like":
         drift = broken_sum("b", drift_terms(sde.drift_expr), width=float("inf")).split(" = ", 1)[1]
     else:
         drift = r"\nu(\rho^{ij}) \sqrt{V^{ii} V^{jj}}"
