@@ -472,11 +472,14 @@ def validate_covariance(Q, name="Q0"):
 
 
 def _correlation(qab, sa, sb):
-    """qab / (sa sb) clipped to [-1, 1], and 0 where a variance vanishes."""
+    """qab / (sa sb) clipped to [-1, 1], and 0 where a variance vanishes; within ``_ROUNDING`` of
+    +-1 it is +-1 (a diagonal entry or duplicate inputs: sqrt(q) sqrt(q) != q in double precision,
+    and a kernel with a jump, E[H(Z_a) H(Z_b)] = (pi - arccos rho)/(2 pi), would move by sqrt(2e-16))."""
     denom = sa * sb
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = np.where(denom > 0, qab / np.where(denom > 0, denom, 1.0), 0.0)
-    return np.clip(rho, -1.0, 1.0)
+    rho = np.clip(rho, -1.0, 1.0)
+    return np.where(np.abs(rho) >= 1.0 - _ROUNDING, np.sign(rho), rho)
 
 
 _RULES: dict = {}
