@@ -196,7 +196,7 @@ def _substitute(name, expr, params):
         raise _unknown_name(name)
     if free:
         raise InputError(f"activation {name} has free parameters {free}: give them values, "
-                         f"e.g. {free[0]}=0.1")
+                         f"e.g. as_plain_activation({name!r}, {free[0]}=0.1)")
     return expr
 
 
