@@ -87,6 +87,7 @@ def _closed(spec, qaa, qbb, rho):
 
 
 # ----------------------------------------------------------------------------- closed forms
+@pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")   # QUADPACK short of 1e-13
 @pytest.mark.parametrize("spec,phi,kinks", CLOSED_FORMS, ids=[c[0] for c in CLOSED_FORMS])
 @pytest.mark.parametrize("qaa,qbb,rho", POINTS[:2])
 def test_closed_form_matches_nested_scipy_quadrature(spec, phi, kinks, qaa, qbb, rho):
