@@ -26,7 +26,7 @@ import re
 #: Calls that give an activation parameter a value; group 1 the name, group 2 the value.
 PARAMETER_CALLS = (
     re.compile(r"\b(?:activation|act|sde)\.subs\((\w+)=([^()]*?)\)"),
-    re.compile(r"\bas_activation\([^()]*?,\s*(\w+)=([^()]*?)\)"),
+    re.compile(r"\bas_(?:plain_)?activation\([^()]*?,\s*(\w+)=([^()]*?)\)"),
     re.compile(r"\bderive_sde\(\.\.\.,\s*(\w+)=([^()]*?)\)"),
 )
 

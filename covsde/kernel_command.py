@@ -11,7 +11,8 @@ import sys
 import numpy as np
 
 from covsde import option_types
-from covsde.derive import InputError, as_activation
+from covsde.derive import InputError
+from covsde.derive.plain_activation import as_plain_activation
 from covsde.derive_command import add_parameter_argument, parameter_values
 from covsde.input_array import read_input_rows
 from covsde.output_file import writable_file
@@ -21,9 +22,11 @@ def register(subparsers):
     parser = subparsers.add_parser(
         "kernel", help="the infinite-width ResNet kernel at depth-time t (kernel ODE or recursion)",
         description="Hayou's ResNet kernel dq/dt = alpha(t)^2 F_phi(q), q(0) = X X^T / n0, for the rows "
-                    "of X in FILE.npy; phi is the plain branch activation (relu = max(x, 0)).")
-    parser.add_argument("activation", metavar="ACT", help="activation: a name (relu, tanh, erf, ...) or an "
-                                                          "expression in x")
+                    "of X in FILE.npy; phi is the plain branch activation as written (relu = max(x, 0)), any "
+                    "function with finite Gaussian second moments: cos, x**2, exp(-x**2), abs(x), "
+                    "Heaviside(x), ... (closed forms where they exist, quadrature otherwise).")
+    parser.add_argument("activation", metavar="ACT", help="activation: a name (relu, tanh, erf, cos, ...) or an "
+                                                          "expression in x (no shaping rule applies)")
     parser.add_argument("--resnet", action="store_true", help="the ResNet kernel (the only kernel for now)")
     parser.add_argument("--t", type=option_types.positive_float, default=1.0,
                         help="depth-time t > 0 (default 1: the whole network)")
@@ -37,8 +40,8 @@ def register(subparsers):
                         help="save the (m, m) kernel to FILE (numpy .npy format, written under exactly "
                              "this name) instead of printing it")
     parser.add_argument("--degree", type=option_types.positive_int, default=None,
-                        help="quadrature nodes per dimension for activations without a closed form, at "
-                             "least 2 (default 64)")
+                        help="nodes per dimension of the Hermite/trapezoid rules for activations without a "
+                             "closed form, at least 2 (default 64)")
     parser.add_argument("--recursion", dest="depth", type=option_types.positive_int, default=None, metavar="L",
                         help="the depth-L infinite-width recursion instead of the ODE")
     parser.add_argument("--rtol", type=option_types.tolerance, default=1e-8,
@@ -54,7 +57,7 @@ def run(args) -> int:
     inputs = read_input_rows(args.inputs)
     gram = inputs @ inputs.T / inputs.shape[1]
     params = parameter_values(args.param)
-    phi = as_activation(args.activation, **params) if params else args.activation
+    phi = as_plain_activation(args.activation, **params)
     if args.depth is not None:
         result = resnet_kernel(phi, gram, t=args.t, alpha=args.alpha, method="recursion",
                                depth=args.depth, degree=args.degree)

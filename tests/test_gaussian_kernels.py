@@ -13,7 +13,7 @@ import sympy as sp
 from scipy import integrate, special
 
 import covsde.solvers.kernels
-from covsde.derive import A, B, R, as_activation, derive_sde
+from covsde.derive import A, B, R, X, as_activation, derive_sde
 from covsde.derive.covariance_sde import relu_like_drift
 from covsde.derive.gaussian_kernels import QAA, QAB, QBB, gaussian_kernel_closed_form
 from covsde.solvers.kernels.gaussian_expectation import gaussian_kernel_map
@@ -138,7 +138,11 @@ def test_mpmath_erf_closed_form_keeps_thirty_digits():
 @pytest.mark.parametrize("spec,name", [
     ("relu", "relu"), ("relu_like", "relu"), ("erf", "erf"), ("erf(3*x)/2", "erf"), ("x", "linear"),
     ("linear", "linear"), ("-4*x", "linear"), ("tanh", None), ("gelu", None), ("erf(x) + x", None),
-    ("erf(x)**2 + x", None), ("x + x**3", None)])
+    ("erf(x)**2 + x", None), ("x + x**3", "polynomial"), ("x**2", "polynomial"), ("2*erf(0.7*x) + 0.3", "erf"),
+    ("Heaviside(x)", "arc-cosine"), ("abs(x)", "arc-cosine"), ("relu(x)**2", "arc-cosine"),
+    ("max(x, 0) + 0.1*min(x, 0)", "arc-cosine"), ("sign(x)", "arc-cosine"), ("cos", "cos"), ("3*sin(2*x + 1)", "cos"),
+    ("exp(-x**2)", "gaussian"), ("exp(-x**2)*sin(x)", None), ("cos(x)**2", None), ("x*Heaviside(x - 1)", None),
+    (sp.Piecewise((X, X > 0), (sp.exp(X) - 1, True)), None)])
 def test_closed_forms_cover_exactly_their_families(spec, name):
     closed = gaussian_kernel_closed_form(spec)
     assert (closed.name if closed else None) == name

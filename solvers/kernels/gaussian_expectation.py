@@ -2,13 +2,15 @@
 
 This is the right-hand side of Hayou's ResNet kernel recursion and ODE (SPEC §2; Hayou & Yang 2023,
 arXiv 2302.00453). Here ``phi`` is the PLAIN activation of the ResNet branch, not the normalised or
-shaped one of the covariance SDE: ``Activation.raw`` for smooth activations and ``max(x, 0)`` for
-the ReLU family.
+shaped one of the covariance SDE (:mod:`covsde.derive.plain_activation`): any phi with finite
+Gaussian second moments, cos(x), x**2, exp(-x**2), abs(x), Heaviside(x), Piecewise(...), ...;
+``Activation.raw`` for an Activation and ``max(x, 0)`` for the ReLU family.
 
-Closed forms (SPEC §2: ReLU, c erf(k x), c x) are written once, in SymPy, in
-:mod:`covsde.derive.gaussian_kernels`; this module receives them as numpy and mpmath functions
-(``gaussian_kernel_closed_form(activation).function(backend)``), and the activation itself as
-``Activation.raw_function(backend)``: no SymPy here.
+Closed forms (arc-cosine kernels of degree 0, 1, 2 and their one-sided combinations: Heaviside,
+relu, leaky relu, abs, relu^2; c erf(k x) + d; c cos(k x + b); c exp(-g x^2); polynomials) are
+written once, in SymPy, in :mod:`covsde.derive.gaussian_kernels`; this module receives them as numpy
+and mpmath functions (``gaussian_kernel_closed_form(phi).function(backend)``), and phi itself as
+``PlainActivation.function(backend)``: no SymPy here.
 
 Any other activation: a tensor quadrature rule for each pair, written with independent standard
 normals u, v as Z_a = sqrt(Q^{aa}) u, Z_b = sqrt(Q^{bb}) (rho u + sqrt(1 - rho^2) v), vectorised
@@ -32,8 +34,16 @@ over all pairs; the diagonal uses the 1-D rule. Two rules for the Gaussian weigh
   of 500 inputs in R^20): one F in 0.10 s against 4.4 s for the 2-D rule, max difference 1e-9
   (the 2-D rule's error at 64 nodes; against 256 nodes the series agrees to 1e-12); m = 2000: 1.6 s.
 
-``rule=None`` picks Gauss–Hermite for polynomials and for entire activations with exponential
-growth (exp, sinh, cosh: ``Activation.may_grow_exponentially``), and Mehler's expansion otherwise (tanh, gelu, sin, sigmoid, softplus, ...).
+- ``"panels"``: Gauss–Legendre panels in the conditional form E_u[phi(sa u) E_v[phi(Z_b) | u]],
+  placed from the variances and phi's kinks, length scale and envelope
+  (:mod:`covsde.solvers.kernels.panel_quadrature`): accurate to ~1e-11 relative for variances
+  1e-4..1e4 and |rho| up to 1 - 1e-6, kinks and jumps included.
+
+``rule=None`` picks Gauss–Hermite for polynomials without a closed form and for activations that
+grow exponentially (exp, sinh, cosh: ``PlainActivation.grows_exponentially``), the panels for
+activations with kinks or jumps, and Mehler's expansion otherwise (tanh, gelu, sin, sigmoid,
+softplus, exp(-x**2) sin(x), ...), whose pairs with a variance above ``MEHLER_VARIANCE_MAX`` go to
+the panels (the expansion's coefficients lose accuracy there: 2 % at variance 100 for erf).
 ``precision="mpmath"`` evaluates the
 same expectations with ``mpmath.quad`` (or the closed forms in mpmath) as a high-precision reference.
 """
@@ -44,11 +54,13 @@ from dataclasses import dataclass, field
 import mpmath
 import numpy as np
 
-from covsde.derive import Activation, ActivationError, InputError, as_activation
+from covsde.derive import InputError
 from covsde.derive.gaussian_kernels import gaussian_kernel_closed_form
+from covsde.derive.plain_activation import as_plain_activation
 
 from covsde.solvers import result_display as display
 from covsde.solvers.input_validation import count, symmetric_psd
+from covsde.solvers.kernels.panel_quadrature import PANEL_NODES, panel_layout, panel_pairs
 from covsde.solvers.resource_limits import DOUBLE, check_memory, check_path_steps, vectorised_steps
 
 #: Default number of quadrature nodes per dimension (the 2-D rule has degree**2 nodes).
@@ -63,6 +75,14 @@ MEHLER_RHO_MAX = 0.98
 #: Upper |rho| of the bands that share one truncation order (small |rho| needs few terms).
 MEHLER_BANDS = np.array([0.1, 0.25, 0.4, 0.55, 0.7, 0.8, 0.9, 0.95, MEHLER_RHO_MAX])
 MEHLER_TOLERANCE = 1e-13
+#: Largest variance Mehler's expansion serves (its coefficients come from a fixed 1-D trapezoidal
+#: rule); pairs with a larger variance go to the panels.
+MEHLER_VARIANCE_MAX = 4.0
+#: Integrand evaluations one kernel entry typically costs with the panels (counted by the resource
+#: limits): about 40 outer and 40 inner panels.
+PANEL_ENTRY_COST = float((40 * PANEL_NODES) ** 2)
+#: The quadrature rules by name.
+RULES = ("hermite", "trapezoid", "mehler", "panels")
 
 #: Fewest coefficients beyond the truncation order that the tail envelope T_K is taken over.
 _TAIL_SPAN = 8
@@ -91,12 +111,13 @@ class GaussianKernelMap:
     ----------
     name : str
         The activation's name.
-    method : {"relu", "erf", "linear", "quadrature"}
-        Closed form used (:data:`covsde.derive.gaussian_kernels.CLOSED_FORM_KERNELS`), or quadrature.
+    method : str
+        Closed form used (:data:`covsde.derive.gaussian_kernels.CLOSED_FORM_KERNELS`: "relu",
+        "linear", "erf", "polynomial", "arc-cosine", "cos", "gaussian"), or "quadrature".
     degree : int
         Quadrature nodes per dimension (quadrature only).
     precision : {"double", "mpmath"}
-    rule : {"hermite", "trapezoid", "mehler"}
+    rule : {"hermite", "trapezoid", "mehler", "panels"}
         Quadrature rule (quadrature only).
 
     A map, not a run: no seed; ``message`` says how F_phi is computed, and notebooks show the
@@ -113,6 +134,8 @@ class GaussianKernelMap:
     #: f(q_aa, q_bb, q_ab, rho) of the closed form, numpy and mpmath (None for quadrature).
     _closed_form: object = field(default=None, repr=False, compare=False)
     _closed_form_mp: object = field(default=None, repr=False, compare=False)
+    #: Where the panels put nodes (:class:`covsde.solvers.kernels.panel_quadrature.PanelLayout`).
+    _layout: object = field(default=None, repr=False, compare=False)
 
     @property
     def message(self) -> str:
@@ -123,7 +146,10 @@ class GaussianKernelMap:
             how = {"hermite": f"Gauss-Hermite quadrature, {self.degree} nodes per dimension",
                    "trapezoid": f"the trapezoidal rule, {self.degree} nodes per dimension",
                    "mehler": f"Mehler's expansion (2-D trapezoid with {self.degree} nodes per "
-                             "dimension where it does not converge)"}[self.rule]
+                             "dimension where it does not converge, Gauss-Legendre panels above "
+                             f"variance {MEHLER_VARIANCE_MAX:g})",
+                   "panels": "Gauss-Legendre panels placed from the variances and phi's kinks and "
+                             "features"}[self.rule]
         return f"F_phi(Q) = E[phi(Z) phi(Z)^T], Z ~ N(0, Q), for {self.name} by {how}" + \
             (" in mpmath" if self.precision == "mpmath" else "")
 
@@ -136,11 +162,14 @@ class GaussianKernelMap:
     @property
     def evaluations_per_entry(self) -> float:
         """Integrand evaluations (path-steps) one kernel entry costs: 1 for a closed form, degree² for
-        the 2-D rules, MEHLER_ORDER for Mehler's series, MPMATH_ENTRY_COST for mpmath."""
+        the 2-D rules, MEHLER_ORDER for Mehler's series, PANEL_ENTRY_COST for the panels,
+        MPMATH_ENTRY_COST for mpmath."""
         if self.precision == "mpmath":
             return MPMATH_ENTRY_COST
         if self._closed_form is not None:
             return 1.0
+        if self.rule == "panels":
+            return PANEL_ENTRY_COST
         return float(MEHLER_ORDER if self.rule == "mehler" else self.degree ** 2)
 
     def check_work(self, entries: int, calls: float = 1.0, caller: str = "kernel_map") -> None:
@@ -201,6 +230,8 @@ class GaussianKernelMap:
         flat_out, flat_sa, flat_sb, flat_rho = out.reshape(-1), sa.ravel(), sb.ravel(), rho.ravel()
         if self.rule == "mehler":
             self._mehler_pairs(flat_out, flat_sa, flat_sb, flat_rho)
+        elif self.rule == "panels":
+            flat_out[:] = panel_pairs(self._phi, self._layout, flat_sa, flat_sb, flat_rho)
         else:
             self._quadrature_pairs(self.rule, flat_out, flat_sa, flat_sb, flat_rho,
                                    np.ones(flat_out.size, dtype=bool))
@@ -252,7 +283,9 @@ class GaussianKernelMap:
         tails /= np.maximum(norms, np.finfo(float).tiny)[:, None]
         worst_tail = np.max(tails, axis=0)
         magnitude = np.abs(flat_rho)
+        wide = np.maximum(flat_sa, flat_sb) ** 2 > MEHLER_VARIANCE_MAX
         band = np.searchsorted(MEHLER_BANDS, magnitude)          # band i: |rho| <= MEHLER_BANDS[i]
+        band[wide] = len(MEHLER_BANDS)                           # no band: the panels
         series = np.zeros(flat_out.size, dtype=bool)
         for i in range(len(MEHLER_BANDS)):
             members = np.flatnonzero(band == i)
@@ -280,14 +313,16 @@ class GaussianKernelMap:
         u, weights, _ = _RULES["mehler"]
         # Z_b = rho (sb/sa) Z_a: a 1-D expectation; |rho| within rounding of 1 (sqrt(q) sqrt(q) != q)
         # counts, the neglected term being O(1 - rho^2) by the symmetry of v.
-        degenerate = np.flatnonzero(magnitude >= 1.0 - _ROUNDING)
+        degenerate = np.flatnonzero((magnitude >= 1.0 - _ROUNDING) & ~wide)
         chunk = max(1, _CHUNK_EVALUATIONS // u.size)
         for start in range(0, degenerate.size, chunk):
             part = degenerate[start:start + chunk]
             values_a = self._phi(flat_sa[part, None] * u)
             values_b = self._phi((flat_rho[part] * flat_sb[part])[:, None] * u)
             flat_out[part] = (values_a * values_b) @ weights
-        rest = ~series & (magnitude < 1.0 - _ROUNDING)
+        if wide.any():
+            flat_out[wide] = panel_pairs(self._phi, self._layout, flat_sa[wide], flat_sb[wide], flat_rho[wide])
+        rest = ~series & (magnitude < 1.0 - _ROUNDING) & ~wide
         if rest.any():
             self._quadrature_pairs("trapezoid", flat_out, flat_sa, flat_sb, flat_rho, rest)
 
@@ -300,73 +335,99 @@ class GaussianKernelMap:
         if self._closed_form_mp is not None:
             return self._closed_form_mp(qaa, qbb, mpmath.mpf(qab), rho)
         phi = self._phi_mp
+        kinks = [] if self._layout is None else [mpmath.mpf(float(k)) for k in self._layout.kinks]
         density = lambda z: mpmath.exp(-z * z / 2) / mpmath.sqrt(2 * mpmath.pi)  # noqa: E731
+
+        def split(points):     # the real line split at the finite points (kinks seen in u or v)
+            return [-mpmath.inf] + sorted(set(points) | {mpmath.mpf(0)}) + [mpmath.inf]
+        if sa == 0 or sb == 0:
+            sigma = sa if sb == 0 else sb
+            if sigma == 0:
+                return phi(mpmath.mpf(0)) ** 2
+            return phi(mpmath.mpf(0)) * mpmath.quad(lambda u: phi(sigma * u) * density(u),
+                                                     split([k / sigma for k in kinks]))
         if qaa == qbb == qab:   # a diagonal entry: E[phi(sigma u)^2]
-            return mpmath.quad(lambda u: phi(sa * u) ** 2 * density(u), [-mpmath.inf, 0, mpmath.inf])
+            return mpmath.quad(lambda u: phi(sa * u) ** 2 * density(u), split([k / sa for k in kinks]))
         c = mpmath.sqrt(1 - rho ** 2)
-        return mpmath.quad(lambda u, v: phi(sa * u) * phi(sb * (rho * u + c * v)) * density(u) * density(v),
-                           [-mpmath.inf, mpmath.inf], [-mpmath.inf, mpmath.inf])
+        if c == 0:
+            return mpmath.quad(lambda u: phi(sa * u) * phi(sb * rho * u) * density(u),
+                               split([k / sa for k in kinks] + [k / (sb * rho) for k in kinks]))
+
+        def inner(u):
+            return mpmath.quad(lambda v: phi(sb * (rho * u + c * v)) * density(v),
+                               split([(k / sb - rho * u) / c for k in kinks]))
+        return mpmath.quad(lambda u: phi(sa * u) * inner(u) * density(u), split([k / sa for k in kinks]))
 
 
-def gaussian_kernel_map(phi, *, degree=None, precision="double", rule=None) -> GaussianKernelMap:
+def gaussian_kernel_map(phi, *, degree=None, precision="double", rule=None,
+                        closed_form=True) -> GaussianKernelMap:
     """Build Q -> F_phi(Q) = E[phi(Z) phi(Z)^T], Z ~ N(0, Q), for the plain activation ``phi``.
 
     Parameters
     ----------
-    phi : str, sympy.Expr or Activation
-        Anything :func:`derive.as_activation` accepts. The plain (unnormalised) activation is used:
-        ``Activation.raw`` for smooth ones, ``max(x, 0)`` for the ReLU family (SPEC §2).
+    phi : str, sympy.Expr, Activation or PlainActivation
+        Anything :func:`covsde.derive.plain_activation.as_plain_activation` accepts: phi as written,
+        with no shaping requirement (cos, x**2, exp(-x**2), abs, Heaviside, Piecewise, elu, ...);
+        ``Activation.raw`` for an Activation, ``max(x, 0)`` for the ReLU family (SPEC §2). phi must
+        have finite Gaussian second moments (exp(x**2) is refused).
     degree : int, optional
-        Quadrature nodes per dimension for activations without a closed form (default 64).
+        Nodes per dimension of the "hermite" and "trapezoid" rules (default 64).
     precision : {"double", "mpmath"}
-        ``"mpmath"`` evaluates every entry with mpmath (closed forms or ``mpmath.quad``): a slow
-        high-precision reference for small m.
-    rule : {"hermite", "trapezoid", "mehler"}, optional
-        Quadrature rule; default Gauss–Hermite for polynomials and exponentially growing entire
-        activations, Mehler's expansion otherwise (the 2-D trapezoid for the pairs it cannot do).
+        ``"mpmath"`` evaluates every entry with mpmath (closed forms, or ``mpmath.quad`` split at
+        phi's kinks): a slow high-precision reference for small m.
+    rule : {"hermite", "trapezoid", "mehler", "panels"}, optional
+        Quadrature rule for activations without a closed form (see the module docstring); default:
+        Gauss–Hermite for polynomials and exponentially growing phi, the panels for phi with kinks or
+        jumps, Mehler's expansion otherwise (panels above variance ``MEHLER_VARIANCE_MAX``).
+    closed_form : bool
+        False: quadrature even where a closed form exists (to check one against the other).
     """
     if precision not in ("double", "mpmath"):
         raise InputError(f"precision must be 'double' or 'mpmath', got {precision!r}")
-    if rule not in (None, "hermite", "trapezoid", "mehler"):
-        raise InputError(f"rule must be 'hermite', 'trapezoid' or 'mehler', got {rule!r}")
+    if rule is not None and rule not in RULES:
+        raise InputError(f"rule must be one of {', '.join(repr(r) for r in RULES)}, got {rule!r}")
     if degree is None:
         degree = DEFAULT_DEGREE
     if isinstance(degree, bool) or not isinstance(degree, (int, np.integer)) or degree < 2:
         raise InputError(f"degree must be an integer >= 2, got {degree!r}")
     degree = count(degree, "degree", 2)
     _check_rule_resources(degree, rule)
-    activation = phi if isinstance(phi, Activation) else as_activation(phi)
-    phi_numpy = None
-    if activation.family == "smooth":
-        try:   # raises for free parameters (which would also leave a closed form symbolic)
-            phi_numpy = activation.raw_function("numpy")
-        except ActivationError as exc:
-            raise InputError(str(exc)) from None
-    closed_form = gaussian_kernel_closed_form(activation)
-    if closed_form is not None:
-        return GaussianKernelMap(activation.name, closed_form.name, int(degree), precision,
-                                 _closed_form=closed_form.function("numpy"),
-                                 _closed_form_mp=closed_form.function("mpmath"))
+    plain = as_plain_activation(phi)
+    layout = panel_layout(plain.kinks, plain.feature_scale, plain.feature_radius, plain.exponential_type,
+                          plain.name)
+    closed = gaussian_kernel_closed_form(plain) if closed_form else None
+    if closed is not None:
+        return GaussianKernelMap(plain.name, closed.name, int(degree), precision,
+                                 _closed_form=closed.function("numpy"),
+                                 _closed_form_mp=closed.function("mpmath"), _layout=layout)
     if rule is None:
-        rule = "hermite" if activation.is_polynomial or activation.may_grow_exponentially else "mehler"
-    return GaussianKernelMap(activation.name, "quadrature", int(degree), precision, rule,
-                             _phi=phi_numpy, _phi_mp=activation.raw_function("mpmath"))
+        if plain.is_polynomial or plain.grows_exponentially:
+            rule = "hermite"
+        elif plain.kinks:
+            rule = "panels"
+        else:
+            rule = "mehler"
+    return GaussianKernelMap(plain.name, "quadrature", int(degree), precision, rule,
+                             _phi=plain.function("numpy"), _phi_mp=plain.function("mpmath"), _layout=layout)
 
 
-def kernel_map(phi, Q, *, degree=None, precision="double", rule=None):
+def kernel_map(phi, Q, *, degree=None, precision="double", rule=None, closed_form=True):
     """F_phi(Q)^{ab} = E[phi(Z_a) phi(Z_b)], Z ~ N(0, Q) (SPEC §2; Hayou & Yang 2023).
 
     Parameters
     ----------
-    phi : str, sympy.Expr or Activation
-        The plain activation (see :func:`gaussian_kernel_map`).
+    phi : str, sympy.Expr, Activation or PlainActivation
+        The plain activation, any phi with finite Gaussian second moments (see
+        :func:`gaussian_kernel_map`).
     Q : array_like, (..., m, m)
         Symmetric positive semi-definite covariance matrices.
     degree : int, optional
         Quadrature nodes per dimension (default 64) when there is no closed form.
     precision : {"double", "mpmath"}
-    rule : {"hermite", "trapezoid", "mehler"}, optional
+    rule : {"hermite", "trapezoid", "mehler", "panels"}, optional
         See :func:`gaussian_kernel_map`.
+    closed_form : bool
+        False: quadrature even where a closed form exists.
 
     Returns
     -------
@@ -374,7 +435,7 @@ def kernel_map(phi, Q, *, degree=None, precision="double", rule=None):
         Symmetric.
     """
     Q = validate_covariance(Q, "Q")
-    F = gaussian_kernel_map(phi, degree=degree, precision=precision, rule=rule)
+    F = gaussian_kernel_map(phi, degree=degree, precision=precision, rule=rule, closed_form=closed_form)
     m = Q.shape[-1]
     F.check_work(Q.size // (m * m) * m * (m + 1) // 2)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -411,11 +472,14 @@ def validate_covariance(Q, name="Q0"):
 
 
 def _correlation(qab, sa, sb):
-    """qab / (sa sb) clipped to [-1, 1], and 0 where a variance vanishes."""
+    """qab / (sa sb) clipped to [-1, 1], and 0 where a variance vanishes; within ``_ROUNDING`` of
+    +-1 it is +-1 (a diagonal entry or duplicate inputs: sqrt(q) sqrt(q) != q in double precision,
+    and a kernel with a jump, E[H(Z_a) H(Z_b)] = (pi - arccos rho)/(2 pi), would move by sqrt(2e-16))."""
     denom = sa * sb
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = np.where(denom > 0, qab / np.where(denom > 0, denom, 1.0), 0.0)
-    return np.clip(rho, -1.0, 1.0)
+    rho = np.clip(rho, -1.0, 1.0)
+    return np.where(np.abs(rho) >= 1.0 - _ROUNDING, np.sign(rho), rho)
 
 
 _RULES: dict = {}

@@ -84,8 +84,10 @@ def resnet_kernel(phi, Q0, *, t=1.0, alpha=None, rtol=1e-8, atol=1e-10, method="
 
     Parameters
     ----------
-    phi : str, sympy.Expr or Activation
-        The plain branch activation (``Activation.raw``; ``max(x, 0)`` for "relu").
+    phi : str, sympy.Expr, Activation or PlainActivation
+        The plain branch activation as written (``max(x, 0)`` for "relu"; ``Activation.raw``): any
+        phi with finite Gaussian second moments, cos, x**2, exp(-x**2), abs, Heaviside, elu, ...
+        (:func:`covsde.solvers.kernels.gaussian_expectation.gaussian_kernel_map`).
     Q0 : array_like, (m, m)
         The input Gram matrix q_0^{ab} = <x_a, x_b>/n0: symmetric positive semi-definite.
     t : float
@@ -102,7 +104,7 @@ def resnet_kernel(phi, Q0, *, t=1.0, alpha=None, rtol=1e-8, atol=1e-10, method="
     depth : int, optional
         Number of layers L for ``method="recursion"``.
     degree : int, optional
-        Quadrature nodes per dimension for activations without a closed form.
+        Nodes per dimension of the Hermite/trapezoid rules for activations without a closed form.
     save_at : array_like, optional
         Times in [0, t] at which to keep the kernel as well.
 
@@ -179,8 +181,8 @@ def resnet_kernel_recursion(phi, Q0, *, depth, alpha=None, t=1.0, return_layers=
 
     Parameters
     ----------
-    phi : str, sympy.Expr, Activation or GaussianKernelMap
-        The plain branch activation.
+    phi : str, sympy.Expr, Activation, PlainActivation or GaussianKernelMap
+        The plain branch activation (any phi with finite Gaussian second moments).
     Q0 : array_like, (m, m)
         Symmetric PSD input Gram matrix.
     depth : int
