@@ -31,6 +31,7 @@ from covsde.numerical_warnings import RecordedWarnings
 COMMAND_MODULES = (
     "covsde.derive_command",      # covsde derive, covsde stability
     "covsde.simulate_command",    # covsde simulate, covsde compare
+    "covsde.sweep_command",       # covsde sweep
     "covsde.kernel_command",      # covsde kernel
     "covsde.check_command",       # covsde check
     "covsde.bench_command",       # covsde bench
