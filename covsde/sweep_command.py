@@ -75,7 +75,7 @@ def register(sub):
 
 
 def run_sweep(args) -> int:
-    from covsde.solvers.sweep import sweep
+    from covsde.solvers.parameter_sweep import sweep
     params = {}
     for item in args.param:
         name, sep, values = item.partition("=")

@@ -30,7 +30,7 @@ from covsde.solvers.sde.scheme import Scheme
 from covsde.solvers.sde.schemes import SCHEMES
 from covsde.solvers.sde.sde_result import SDEResult, StreamingResult
 from covsde.solvers.sde.streaming_statistics import StatisticsPlan
-from covsde.solvers.sweep import SweepResult, sweep
+from covsde.solvers.parameter_sweep import SweepResult, sweep
 from covsde.solvers.kernels.gaussian_expectation import GaussianKernelMap, gaussian_kernel_map, kernel_map
 from covsde.solvers.kernels.resnet_kernel import KernelResult, resnet_kernel, resnet_kernel_recursion
 
