@@ -235,8 +235,8 @@ def sweep(activation, *, params=None, V0, T, steps: int, paths: int, seed=0, a=1
     ordered = [rows[i] for i in range(len(cells))]
     return SweepResult(rows=ordered, parameters=names, computed=len(todo), resumed=len(cells) - len(todo),
                        out=None if out is None else str(out),
-                       message=f"{len(cells)} cells of {paths} paths ({len(todo)} simulated, "
-                               f"{len(cells) - len(todo)} read back from {out})")
+                       message=f"{len(cells)} cells of {paths} paths ({len(todo)} simulated"
+                               + ("" if out is None else f", {len(cells) - len(todo)} read back from {out}") + ")")
 
 
 def sweep_heatmap(result: SweepResult, path, value: str = "q50 rho^12"):
