@@ -37,7 +37,7 @@ def as_executor(executor):
     if executor is None or isinstance(executor, Executor):
         return executor
     if hasattr(executor, "get_executor") and hasattr(executor, "scheduler_info"):   # dask.distributed.Client
-        return executor.get_executor()
+        return executor.get_executor(pure=False)     # every chunk is a new task (no hashing of arguments)
     raise InputError(f"executor must be a concurrent.futures.Executor or a dask.distributed.Client, "
                      f"got {type(executor).__name__}")
 

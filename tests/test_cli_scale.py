@@ -49,3 +49,17 @@ def test_sweep_command_refuses_bad_grids_in_one_line(capsys, argv, words):
     code = main(["sweep", "x + alpha*x**2", "--paths", "10", "--steps", "40", *argv])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and words in err[0]
+
+
+def test_sweep_heat_map_needs_matplotlib_or_draws_the_grid(capsys, tmp_path):
+    figure = tmp_path / "map.png"
+    argv = ["sweep", "x + alpha*x**2", "--param", "alpha=-0.2,0.2", "--T", "0.5,1", "--paths", "4096",
+            "--steps", "30", "--figure", str(figure)]
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        code = main(argv)
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2 and len(err) == 1 and "matplotlib" in err[0] and not figure.exists()
+        return
+    assert main(argv) == 0 and figure.stat().st_size > 0
