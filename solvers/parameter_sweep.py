@@ -278,21 +278,29 @@ def _parameter_grid(params) -> list:
         raise InputError(f"params must be a dict name -> list of values, got {type(params).__name__}")
     grid = []
     for name, values in params.items():
-        values = list(np.atleast_1d(np.asarray(values, dtype=np.float64)).tolist()) \
-            if not isinstance(values, str) else None
-        if not values or not all(np.isfinite(values)):
+        try:
+            values = None if isinstance(values, str) else np.atleast_1d(np.asarray(values, dtype=np.float64))
+        except (TypeError, ValueError):
+            values = None
+        if values is None or values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
             raise InputError(f"params[{name!r}] must be a non-empty list of finite numbers")
-        grid.append((str(name), tuple(float(v) for v in values)))
+        grid.append((str(name), tuple(float(v) for v in values.tolist())))
     return grid
 
 
 def _matrices(V0) -> list:
-    array = np.asarray(V0, dtype=np.float64) if not isinstance(V0, (list, tuple)) or not V0 or \
-        np.ndim(V0[0]) < 2 else None
+    """V0 as a list of symmetric PSD (m, m) matrices of one size: one matrix, or a list of them."""
+    try:
+        array = np.asarray(V0, dtype=np.float64)
+    except (TypeError, ValueError):            # matrices of different sizes
+        array = None
     if array is not None and array.ndim == 2:
-        return [symmetric_psd(array, "V0")]
-    items = list(V0) if array is None else list(array)
-    if not items:
+        items = [array]
+    elif array is not None and array.ndim == 3 and array.shape[0] > 0:
+        items = list(array)
+    elif array is None and isinstance(V0, (list, tuple)) and V0:
+        items = list(V0)
+    else:
         raise InputError("V0 must be an (m, m) matrix or a non-empty list of them")
     matrices = [symmetric_psd(V, "V0") for V in items]
     if len({V.shape for V in matrices}) > 1:

@@ -131,3 +131,11 @@ def test_bad_streaming_requests_are_refused(tanh):
         result.quantile("rho^11", 0.5)
     with pytest.raises(InputError, match="level"):
         result.quantile("rho^12", 1.5)
+
+
+def test_extreme_quantiles_lie_in_the_bins_of_the_sample_extremes(runs):
+    raw, streaming = runs
+    rho = raw.correlation[:, 0, 1]
+    rho = rho[np.isfinite(rho)]
+    low, high = streaming.quantile("rho^12", 0.0), streaming.quantile("rho^12", 1.0)
+    assert abs(low.value - rho.min()) <= low.resolution and abs(high.value - rho.max()) <= high.resolution

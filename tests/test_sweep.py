@@ -92,3 +92,12 @@ def test_relu_sweeps_its_shaping_constants():
         row["error"] = row["std V^12"] / np.sqrt(row["live_paths"])
     assert abs(flat["mean V^12"] - 0.3) <= 5 * flat["error"]
     assert shaped["mean V^12"] - 0.3 >= 3 * shaped["error"]
+
+
+def test_sweep_inputs_of_the_wrong_kind_are_refused():
+    with pytest.raises(InputError, match="non-empty list of finite numbers"):
+        sweep("x + alpha*x**2", params={"alpha": ["a", "b"]}, V0=np.eye(2), T=1.0, steps=10, paths=10)
+    with pytest.raises(InputError, match="non-empty list of finite numbers"):
+        sweep("x + alpha*x**2", params={"alpha": []}, V0=np.eye(2), T=1.0, steps=10, paths=10)
+    with pytest.raises(InputError, match="V0 must be"):
+        sweep("tanh", V0=[], T=1.0, steps=10, paths=10)

@@ -235,7 +235,8 @@ def histogram_quantile(counts, edges, level: float) -> HistogramQuantile:
         return HistogramQuantile(level, float("nan"), float("nan"))
     target = level * total
     cumulative = np.cumsum(counts)                # cumulative[i]: values in bins 0..i
-    i = int(np.searchsorted(cumulative, target, side="left"))
+    # the bin holding the target-th value (level 0: the first bin that holds a value)
+    i = int(np.searchsorted(cumulative, target, side="left")) if target > 0 else int(np.argmax(counts > 0))
     if i == 0 and counts[0] > 0:
         return HistogramQuantile(level, -np.inf, float("inf"))
     if i >= edges.size:
