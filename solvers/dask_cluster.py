@@ -36,7 +36,7 @@ def require_distributed():
 def local_cluster(workers: int):
     """A ``LocalCluster`` of ``workers`` processes, one thread each, without Dask's
     ``MALLOC_TRIM_THRESHOLD_`` (which, by fixing glibc's thresholds, makes every (P, m, m)
-    temporary of a chunk a fresh mmap: chunks ran 1.5-2.5× slower in measurements).  Set the same
+    temporary of a chunk a fresh mmap: a chunk ran about 1.3-1.5× slower with it in one measurement).  Set the same
     for workers started with ``dask worker`` (``distributed.nanny.pre-spawn-environ``)."""
     import dask
     distributed = require_distributed()
