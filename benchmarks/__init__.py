@@ -19,7 +19,8 @@ import time
 
 #: Benchmark names (``covsde bench NAME``), in the order of their NUMBER.
 BENCHMARKS = ("time_to_accuracy", "finite_networks", "noise_floor", "sde_libraries", "scaling_in_m",
-              "generated_drift", "kernel_ode", "derivation", "cores", "design")
+              "generated_drift", "kernel_ode", "derivation", "cores", "design", "streaming_memory",
+              "dask_scaling")
 
 
 def run_benchmark(name: str, quick: bool, figure_dir=None):

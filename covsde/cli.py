@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "covsde.derive_command",      # covsde derive, covsde stability
     "covsde.activations_command", # covsde activations
     "covsde.simulate_command",    # covsde simulate, covsde compare
+    "covsde.sweep_command",       # covsde sweep
     "covsde.kernel_command",      # covsde kernel
     "covsde.design_command",      # covsde design
     "covsde.check_command",       # covsde check

@@ -54,7 +54,12 @@ def register(sub):
                    help="processes (default 1); the numbers do not depend on it")
     p.add_argument("--out", default=None, metavar="FILE",
                    help="save V_T, the exploded mask and the settings to FILE (numpy .npz format, "
-                        "written under exactly this name)")
+                        "written under exactly this name); with --stream the statistics and histograms")
+    add_scale_arguments(p)
+    p.add_argument("--stream", action="store_true",
+                   help="keep streaming statistics instead of paths (means, covariances, histograms of "
+                        "rho_T and log V_T): memory does not grow with --paths; quantiles come from the "
+                        "histograms, to the resolution printed")
     p.set_defaults(func=run_simulate)
 
     c = sub.add_parser("compare", help="finite shaped networks vs the SDE",
@@ -79,6 +84,56 @@ def register(sub):
     c.add_argument("--seed", type=option_types.seed, default=0,
                    help="random seed, an integer >= 0 (default 0; the SDE paths use seed + 1)")
     c.set_defaults(func=run_compare)
+
+
+def add_scale_arguments(p):
+    """``--scheduler ADDRESS``, ``--dask W`` and ``--dask-timeout S``: where the chunks run."""
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the chunks on the Dask cluster whose scheduler listens at ADDRESS, e.g. "
+                        "tcp://10.0.0.5:8786 (needs the dask extra); the numbers do not depend on it")
+    p.add_argument("--dask", type=option_types.positive_int, default=None, metavar="W",
+                   help="run the chunks on a local Dask cluster of W worker processes (needs the dask extra)")
+    p.add_argument("--dask-timeout", type=option_types.positive_float, default=10.0, metavar="S",
+                   help="seconds to wait for the scheduler of --scheduler to answer (default 10)")
+
+
+def executor_context(args):
+    """A context giving the executor of --scheduler / --dask (a Dask client), or None."""
+    import contextlib
+    if args.scheduler is not None and args.dask is not None:
+        raise InputError("give one of --scheduler ADDRESS (a running cluster) or --dask W (a local cluster)")
+    if (args.scheduler is not None or args.dask is not None) and getattr(args, "workers", 1) > 1:
+        raise InputError("--workers starts local processes; with --scheduler or --dask the Dask workers "
+                         "run the chunks, so leave --workers at 1")
+    if args.scheduler is None and args.dask is None:
+        return contextlib.nullcontext(None)
+    from covsde.solvers.dask_cluster import dask_client
+    if args.scheduler is not None:
+        return dask_client(scheduler=args.scheduler, timeout=args.dask_timeout)
+    return dask_client(workers=args.dask)
+
+
+def streaming_table(result) -> str:
+    """Mean and std of V^ab and rho^ab (from the streamed moments) and histogram quantiles of rho^ab
+    and log V^aa over the paths that did not explode, with the quantiles' resolution."""
+    header = f"{'quantity':<10} {'mean':>11} {'std':>11} {'q05':>11} {'q50':>11} {'q95':>11}"
+    lines = [header, "-" * len(header)]
+    m = result.m
+    mean, std = result.mean, result.std
+    for name in result.names:
+        quantiles = ""
+        if name.startswith("rho"):
+            quantiles = "".join(f" {result.quantile(name, q).value:11.5g}" for q in (0.05, 0.5, 0.95))
+        lines.append(f"{name:<10} {mean[name]:11.5g} {std[name]:11.5g}{quantiles}")
+    for a in range(m):
+        name = f"log V^{a + 1}{a + 1}"
+        quantiles = "".join(f" {result.quantile(name, q).value:11.5g}" for q in (0.05, 0.5, 0.95))
+        lines.append(f"{name:<10} {'':>11} {'':>11}{quantiles}")
+    rho_width = float(np.max(np.diff(result.plan.rho_edges)))
+    log_width = float(np.max(np.diff(result.plan.log_v_edges)))
+    lines.append(f"quantiles from histograms: rho to {rho_width:.3g}, log V to {log_width:.3g}; "
+                 f"{result.statistics.n} of {result.paths} paths")
+    return "\n".join(lines)
 
 
 def _correlations(V):
@@ -119,20 +174,35 @@ def run_simulate(args) -> int:
     out = None if args.out is None else writable_file(args.out, "--out")
     V0 = parse_matrix(args.V0)
     sde = sde_from_arguments(args)
-    result = simulate_sde(sde, V0, args.T, steps=args.steps, paths=args.paths, seed=args.seed,
-                          check_step=args.check_step,
-                          scheme=args.scheme, workers=args.workers, noise=args.noise,
-                          backend=args.backend)
+    with executor_context(args) as executor:
+        result = simulate_sde(sde, V0, args.T, steps=args.steps, paths=args.paths, seed=args.seed,
+                              check_step=args.check_step,
+                              scheme=args.scheme, workers=args.workers, noise=args.noise,
+                              backend=args.backend, executor=executor,
+                              reduce="statistics" if args.stream else None)
     print(f"{sde.activation.name} ({sde.convention}), drift b^ab = {sde.drift_expr}")
     print(f"T = {args.T:g}, {args.steps} steps ({args.scheme}, {args.noise} noise, {args.backend}), "
           f"{args.paths} paths, seed {args.seed}")
     print(f"fraction exploded by T: {result.fraction_exploded:.6g}")
-    print(summary_table(result.V, result.exploded))
+    if args.stream:
+        print(streaming_table(result))
+    else:
+        print(summary_table(result.V, result.exploded))
     if out is not None:
         with open(out, "wb") as handle:     # a file object: numpy appends no ".npz" to the name
-            np.savez(handle, V=result.V, exploded=result.exploded,
-                     explosion_time=result.explosion_time, V0=V0, T=args.T, steps=args.steps,
-                     paths=args.paths, seed=args.seed, scheme=args.scheme, activation=sde.activation.name)
+            settings = dict(V0=V0, T=args.T, steps=args.steps, paths=args.paths, seed=args.seed,
+                            scheme=args.scheme, activation=sde.activation.name)
+            if args.stream:
+                st = result.statistics
+                np.savez(handle, names=np.array(result.names), mean=st.mean, covariance=result.covariance,
+                         n=st.n, exploded=st.exploded, rho_histogram=st.rho_histogram,
+                         rho_edges=result.plan.rho_edges, log_v_histogram=st.log_v_histogram,
+                         log_v_edges=result.plan.log_v_edges,
+                         explosion_time_histogram=st.explosion_time_histogram,
+                         explosion_time_edges=result.explosion_time_edges, **settings)
+            else:
+                np.savez(handle, V=result.V, exploded=result.exploded,
+                         explosion_time=result.explosion_time, **settings)
         print(f"saved to {args.out}")
     return 0
 

@@ -262,6 +262,12 @@ class Activation:
     def __str__(self):
         return f"Activation({self.name}: {self.expr})"
 
+    def __reduce__(self):
+        """Pickle as a specification, rebuilt (once per process) on arrival
+        (:mod:`covsde.derive.sde_specification`): the numeric cache holds closures."""
+        from .sde_specification import activation_from_specification, activation_specification
+        return activation_from_specification, (activation_specification(self),)
+
 
 _SOFTPLUS = sp.Function("_softplus")
 

@@ -238,6 +238,12 @@ class CovarianceSDE:
                 f"exponent={self.exponent}, drift={sp.sstr(self.drift_expr)}, "
                 f"k={sp.sstr(self.stability.k)}, regime={self.stability.regime})")
 
+    def __reduce__(self):
+        """Pickle as a specification, re-derived (once per process) on arrival
+        (:mod:`covsde.derive.sde_specification`): the numeric cache holds closures."""
+        from .sde_specification import sde_from_specification, sde_specification
+        return sde_from_specification, (sde_specification(self),)
+
     # ------------------------------------------------------- compiled kernels
     def compiled_drift(self):
         """The drift as compiled (numba) kernels take it, so that the solvers need no SymPy.

@@ -4,6 +4,9 @@
   ``correlation_density``, ``solve_mean_ode``, ``richardson_expectation``, ``resnet_kernel``,
   ``resnet_kernel_recursion``.
 - Finite networks (the ground truth): ``simulate_mlp``, ``simulate_resnet``, ``simulate_deep_linear``.
+- Past one machine: ``simulate_sde(..., reduce="statistics")`` (streaming statistics,
+  ``StreamingResult``), ``executor=`` on every Monte Carlo solver, ``sweep`` (grids of streaming
+  runs, ``SweepResult``).
 - Comparison: ``compare`` (KS and Wasserstein-1 of rho and log V); ``correlation`` (rho of V).
 - Choices of ``simulate_sde``: ``SCHEMES`` (registered scheme names; a new scheme is a subclass of
   ``Scheme`` in one file of ``solvers/sde/schemes/``), ``NOISES``, ``BACKENDS``.
@@ -25,11 +28,13 @@ from covsde.solvers.sde.richardson import RichardsonEstimate, richardson_expecta
 from covsde.solvers.sde.scalar_sdes import CorrelationResult, NormResult, simulate_correlation, simulate_norm
 from covsde.solvers.sde.scheme import Scheme
 from covsde.solvers.sde.schemes import SCHEMES
-from covsde.solvers.sde.sde_result import SDEResult
+from covsde.solvers.sde.sde_result import SDEResult, StreamingResult
+from covsde.solvers.sde.streaming_statistics import StatisticsPlan
+from covsde.solvers.parameter_sweep import SweepResult, sweep
 from covsde.solvers.kernels.gaussian_expectation import GaussianKernelMap, gaussian_kernel_map, kernel_map
 from covsde.solvers.kernels.resnet_kernel import KernelResult, resnet_kernel, resnet_kernel_recursion
 
-__all__ = ["simulate_sde", "SDEResult", "SCHEMES", "NOISES", "BACKENDS", "Scheme",
+__all__ = ["simulate_sde", "SDEResult", "StreamingResult", "StatisticsPlan", "sweep", "SweepResult", "SCHEMES", "NOISES", "BACKENDS", "Scheme",
            "simulate_norm", "NormResult", "simulate_correlation", "CorrelationResult",
            "correlation_density", "CorrelationDensity", "solve_mean_ode", "MeanODEResult",
            "richardson_expectation", "RichardsonEstimate", "correlation",

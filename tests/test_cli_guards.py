@@ -68,6 +68,7 @@ def no_work(monkeypatch):
     monkeypatch.setattr(covsde.solvers.kernels.resnet_kernel, "resnet_kernel", _work_started)
     monkeypatch.setattr(covsde.paper_checks, "run_check", _work_started)
     monkeypatch.setattr(covsde.benchmarks, "run_benchmark", _work_started)
+    monkeypatch.setattr(covsde.solvers.parameter_sweep, "sweep", _work_started)
 
 
 @pytest.fixture
@@ -198,8 +199,8 @@ def _base(command, two_inputs):
     return {"derive": ["derive", "relu"], "stability": ["stability", "relu"], "simulate": SIMULATE,
             "compare": COMPARE, "kernel": ["kernel", "relu", "--resnet", "--inputs", str(two_inputs)],
             "check": ["check", "shaping_exponent", "--quick"], "bench": ["bench", "generated_drift"],
-            "design": ["design", "tanh", "--target", "norm-k", "--value", "-2", "--free", "a", "--no-prediction"]
-            }[command]
+            "design": ["design", "tanh", "--target", "norm-k", "--value", "-2", "--free", "a", "--no-prediction"],
+            "sweep": ["sweep", "tanh", "--paths", "10", "--steps", "40"]}[command]
 
 
 @pytest.mark.parametrize("command, option", _numeric_options())

@@ -32,6 +32,8 @@ SLOW = {
     "covsde simulate tanh --paths 100000 --steps 1000 --seed 0": "10^8 path-steps, about 15 s",
     "covsde compare tanh --width 128 --depth 128 --networks 2000 --seed 0": "2000 networks and 2*10^7 "
                                                                             "path-steps, about 12 s",
+    "covsde simulate tanh --paths 50000 --steps 100 --seed 0 --stream --dask 2": "starts a Dask cluster of "
+                                                                                  "2 processes, about 15 s",
 }
 #: Size replacements for the Python block (the same calls at smaller sizes, nothing else changed).
 SMALLER_SIZES = (("100_000", "2000"), ("10_000", "500"), ("steps=5000", "steps=500"),

@@ -93,7 +93,7 @@ class DeepLinearSamples:
 
 
 def simulate_deep_linear(X=None, *, K=None, width, depth, outputs=1, networks, seed=None,
-                         method="chain", chunk=None) -> DeepLinearSamples:
+                         method="chain", chunk=None, executor=None, workers=1) -> DeepLinearSamples:
     """Sample outputs of finite deep linear networks (SPEC §3; definition in the module docstring).
 
     Parameters
@@ -116,6 +116,9 @@ def simulate_deep_linear(X=None, *, K=None, width, depth, outputs=1, networks, s
         Exact Wishart chain then F | V_L, or literal weight matrices.
     chunk : int, optional
         Networks simulated at once; does not change the numbers.
+    executor, workers : where the chunks run (any ``concurrent.futures.Executor``, a Dask
+        ``Client``, or ``workers`` local processes; :mod:`covsde.solvers.chunk_executor`); does
+        not change the numbers.
 
     Returns
     -------
@@ -140,16 +143,32 @@ def simulate_deep_linear(X=None, *, K=None, width, depth, outputs=1, networks, s
 
     F = np.empty((networks, m, outputs))
     V = np.empty((networks, m, m))
-    for part in ns.chunks(networks, chunk):
-        gens = generators(children[part])
-        if method == "chain":
-            V[part], F[part] = _chain(gens, gram, width, depth, outputs)
-        else:
-            V[part], F[part] = _weights(gens, rows, width, depth, outputs)
+    work = DeepLinearChunkWork(gram, rows, width, depth, outputs, method)
+    for task, (V_part, F_part) in ns.run_network_chunks(work, ns.network_tasks(children, networks, chunk),
+                                                        executor=executor, workers=workers):
+        V[task.part], F[task.part] = V_part, F_part
     return DeepLinearSamples(outputs=F, V=V, K=gram, width=width, depth=depth, outputs_count=outputs,
                              networks=networks, method=method, seed=root.entropy,
                              message=f"{networks} deep linear networks of width {width}, depth {depth} "
                                      f"(alpha = {depth / width:.4g}), {outputs} outputs ({method})")
+
+
+@dataclass(frozen=True)
+class DeepLinearChunkWork:
+    """Simulates one chunk of deep linear networks: (V_L (k, m, m), outputs (k, m, D)).  Picklable."""
+
+    gram: np.ndarray
+    rows: np.ndarray
+    width: int
+    depth: int
+    outputs: int
+    method: str
+
+    def __call__(self, task):
+        gens = generators(task.streams)
+        if self.method == "chain":
+            return _chain(gens, self.gram, self.width, self.depth, self.outputs)
+        return _weights(gens, self.rows, self.width, self.depth, self.outputs)
 
 
 def _chain(gens, gram, N, depth, outputs):

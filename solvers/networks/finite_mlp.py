@@ -156,7 +156,7 @@ def normalising_constant(activation, width: int, *, a: float = 1.0, exponent=Non
 
 def simulate_mlp(activation, X=None, *, V0=None, width, depth, networks, seed=None, a=1.0,
                  exponent=None, convention="normalized", method="chain", layers=None,
-                 chunk=None) -> MLPSamples:
+                 chunk=None, executor=None, workers=1) -> MLPSamples:
     """Sample the covariance sequence V_0..V_d of finite shaped MLPs (SPEC §1).
 
     Layer indexing (both methods): V_0 = X X^T / n0 is the input Gram matrix; V_l is the
@@ -196,6 +196,10 @@ def simulate_mlp(activation, X=None, *, V0=None, width, depth, networks, seed=No
         Layers to record (default all 0..depth; negative indices count from the end).
     chunk : int, optional
         Networks simulated at once (memory bound); does not change the numbers.
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        Runs the chunks there (:mod:`covsde.solvers.chunk_executor`); does not change the numbers.
+    workers : int
+        Local processes when no executor is given (default 1); does not change the numbers.
 
     Returns
     -------
@@ -229,21 +233,15 @@ def simulate_mlp(activation, X=None, *, V0=None, width, depth, networks, seed=No
                                + (ns.recorded_count(recorded, depth, distinct=True) + 2) * m * m,
                                layer_steps=max(depth, 1), work_per_layer=work)
     recorded = ns.select_layers(None, depth) if recorded is None else recorded
-    phi_s = act.shaped_function(width, a, exponent)
+    act.shaped_function(width, a, exponent)         # refuses a ReLU-like family without values, here
     c = normalising_constant(act, width, a=a, exponent=exponent, convention=convention)
     root, children = spawn_streams(seed, networks)
 
-    keep = set(recorded.tolist())
+    work = MLPChunkWork(act, width, float(a), exponent, c, gram, rows, method, depth, recorded)
     V = np.empty((networks, recorded.size, m, m))
-    for part in ns.chunks(networks, chunk):
-        gens = generators(children[part])
-        with np.errstate(over="ignore", invalid="ignore"):
-            if method == "chain":
-                sequence = _chain(gens, gram, phi_s, c, width, depth, keep)
-            else:
-                sequence = _weights(gens, rows, phi_s, c, width, depth, keep)
-            for position, layer in enumerate(recorded):
-                V[part, position] = sequence[layer]
+    for task, out in ns.run_network_chunks(work, ns.network_tasks(children, networks, chunk),
+                                           executor=executor, workers=workers):
+        V[task.part] = out
     overflowed = int(np.count_nonzero(~np.all(np.isfinite(V[:, -1]), axis=(-2, -1))))
     return MLPSamples(V=V, layers=recorded, width=width, depth=depth, networks=networks, c=c,
                       activation=act, a=float(a), exponent=exponent, convention=convention,
@@ -251,6 +249,38 @@ def simulate_mlp(activation, X=None, *, V0=None, width, depth, networks, seed=No
                       message=f"{networks} {act.name} networks of width {width}, depth {depth} "
                               f"({convention}, {method}): {overflowed} overflowed by layer "
                               f"{int(recorded[-1])}")
+
+
+@dataclass(frozen=True)
+class MLPChunkWork:
+    """Simulates one chunk of networks (a :class:`~covsde.solvers.networks.network_sampling.NetworkChunk`):
+    V at the recorded layers, (k, len(recorded), m, m).  Picklable (the activation travels as its
+    specification), so chunks can run on any executor."""
+
+    activation: Activation
+    width: int
+    a: float
+    exponent: float
+    c: float
+    gram: np.ndarray
+    rows: np.ndarray
+    method: str
+    depth: int
+    recorded: np.ndarray
+
+    def __call__(self, task):
+        phi_s = self.activation.shaped_function(self.width, self.a, self.exponent)
+        gens = generators(task.streams)
+        keep = set(self.recorded.tolist())
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.method == "chain":
+                sequence = _chain(gens, self.gram, phi_s, self.c, self.width, self.depth, keep)
+            else:
+                sequence = _weights(gens, self.rows, phi_s, self.c, self.width, self.depth, keep)
+            out = np.empty((len(gens), self.recorded.size) + self.gram.shape)
+            for position, layer in enumerate(self.recorded):
+                out[:, position] = sequence[layer]
+        return out
 
 
 def _chain(gens, gram, phi_s, c, n, depth, keep):

@@ -125,7 +125,7 @@ def plain_activation(act: Activation):
 
 
 def simulate_resnet(activation, X=None, *, Q0=None, width, depth, alpha=None, networks, seed=None,
-                    method="chain", layers=None, chunk=None) -> ResNetSamples:
+                    method="chain", layers=None, chunk=None, executor=None, workers=1) -> ResNetSamples:
     """Sample the kernels q_0..q_L of finite ResNets (SPEC §2).
 
     Parameters
@@ -149,6 +149,9 @@ def simulate_resnet(activation, X=None, *, Q0=None, width, depth, alpha=None, ne
         Layers to record (default 0..L).
     chunk : int, optional
         Networks simulated at once; does not change the numbers.
+    executor, workers : where the chunks run (any ``concurrent.futures.Executor``, a Dask
+        ``Client``, or ``workers`` local processes; :mod:`covsde.solvers.chunk_executor`); does
+        not change the numbers.
 
     Returns
     -------
@@ -175,22 +178,44 @@ def simulate_resnet(activation, X=None, *, Q0=None, width, depth, alpha=None, ne
                                work_per_layer=width * m * m if method == "chain" else width * width * m)
     recorded = ns.select_layers(None, depth) if recorded is None else recorded
     scales = branch_scales(alpha, depth)
-    phi = plain_activation(act)
+    plain_activation(act)        # refuses what has no plain function, here
     root, children = spawn_streams(seed, networks)
 
     q = np.empty((networks, recorded.size, m, m))
-    keep = set(recorded.tolist())
-    for part in ns.chunks(networks, chunk):
-        gens = generators(children[part])
-        with np.errstate(over="ignore", invalid="ignore"):
-            sequence = _resnet_kernels(gens, gram, rows, phi, scales, width, method, keep)
-        for position, layer in enumerate(recorded):
-            q[part, position] = sequence[layer]
+    work = ResNetChunkWork(act, gram, rows, scales, width, method, recorded)
+    for task, out in ns.run_network_chunks(work, ns.network_tasks(children, networks, chunk),
+                                           executor=executor, workers=workers):
+        q[task.part] = out
     overflowed = int(np.count_nonzero(~np.all(np.isfinite(q[:, -1]), axis=(-2, -1))))
     return ResNetSamples(q=q, layers=recorded, alpha=scales, width=width, depth=depth,
                          networks=networks, activation=act, method=method, seed=root.entropy,
                          message=f"{networks} {act.name} ResNets of width {width}, depth {depth} "
                                  f"({method}): {overflowed} overflowed by layer {int(recorded[-1])}")
+
+
+@dataclass(frozen=True)
+class ResNetChunkWork:
+    """Simulates one chunk of ResNets (a :class:`~covsde.solvers.networks.network_sampling.NetworkChunk`):
+    q at the recorded layers, (k, len(recorded), m, m).  Picklable, so chunks run on any executor."""
+
+    activation: Activation
+    gram: np.ndarray
+    rows: np.ndarray
+    scales: np.ndarray
+    width: int
+    method: str
+    recorded: np.ndarray
+
+    def __call__(self, task):
+        phi = plain_activation(self.activation)
+        gens = generators(task.streams)
+        with np.errstate(over="ignore", invalid="ignore"):
+            sequence = _resnet_kernels(gens, self.gram, self.rows, phi, self.scales, self.width, self.method,
+                                       set(self.recorded.tolist()))
+        out = np.empty((len(gens), self.recorded.size) + self.gram.shape)
+        for position, layer in enumerate(self.recorded):
+            out[:, position] = sequence[layer]
+        return out
 
 
 def _resnet_kernels(gens, gram, rows, phi, scales, n, method, keep):

@@ -9,15 +9,19 @@ simulated from
   ``SeedSequence(seed).spawn(networks)[i]``, always in the same order (layer by layer), so the
   numbers do not depend on how the networks are grouped into chunks for memory,
 * Gaussian rows with a given covariance, ``Z = G R^T`` with ``R R^T = V`` (eigen-root, so a
-  singular PSD ``V`` is fine).
+  singular PSD ``V`` is fine),
+* chunks of networks as picklable tasks (:class:`NetworkChunk`), run here or on any executor
+  (``executor=``, ``workers=``) and collected in chunk order.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from covsde.derive.errors import InputError
 
-from covsde.solvers.input_validation import real_array, symmetric_psd
+from covsde.solvers.input_validation import count, real_array, symmetric_psd
 from covsde.solvers.resource_limits import (DOUBLE, GENERATOR_BYTES, STREAM_BYTES, check_memory, check_path_steps,
                                             vectorised_steps)
 
@@ -184,3 +188,25 @@ def check_rule_size(caller: str, nodes: int) -> None:
     check_memory(caller, [(2 * nodes ** 2 * DOUBLE, f"the Gauss–Hermite companion matrix of {nodes} nodes")],
                  "use fewer nodes")
     check_path_steps(caller, float(nodes) ** 3, f"the Gauss–Hermite rule of {nodes} nodes", "use fewer nodes")
+
+
+# --------------------------------------------------------------------------- chunks as tasks
+@dataclass(frozen=True)
+class NetworkChunk:
+    """Networks ``part`` (a slice) and their random streams (picklable: a task for an executor)."""
+
+    part: slice
+    streams: tuple
+
+
+def network_tasks(children, networks: int, chunk: int) -> list:
+    """One :class:`NetworkChunk` per chunk of at most ``chunk`` networks, in order."""
+    return [NetworkChunk(part, tuple(children[part])) for part in chunks(networks, chunk)]
+
+
+def run_network_chunks(work, tasks, *, executor=None, workers=1):
+    """Yield (task, work(task)) in chunk order, here or on an executor
+    (:func:`covsde.solvers.chunk_executor.results_in_order`): the numbers do not depend on it."""
+    from covsde.solvers.chunk_executor import results_in_order
+    workers = count(workers, "workers")
+    yield from results_in_order(work, tasks, executor=executor, workers=workers)

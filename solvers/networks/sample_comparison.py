@@ -16,7 +16,7 @@ from covsde.derive.errors import InputError
 
 from covsde.solvers import result_display as display
 from covsde.solvers.covariance_quantities import correlation
-from covsde.solvers.input_validation import real_array
+from covsde.solvers.input_validation import count, real_array
 
 QUANTITIES = ("rho", "logV", "V")
 
@@ -180,7 +180,8 @@ def scalar_quantities(V: np.ndarray, quantities=("rho", "logV"), inputs=None) ->
     return out
 
 
-def compare(samples_a, samples_b, *, quantities=("rho", "logV"), inputs=None) -> SampleComparison:
+def compare(samples_a, samples_b, *, quantities=("rho", "logV"), inputs=None, executor=None,
+            workers=1) -> SampleComparison:
     """KS statistic, KS p-value and Wasserstein-1 of rho^{ab} and log V^{aa} between two samples.
 
     Parameters
@@ -192,6 +193,9 @@ def compare(samples_a, samples_b, *, quantities=("rho", "logV"), inputs=None) ->
         Correlations rho^{ab} (a < b), log V^{aa}, raw entries V^{ab}.
     inputs : sequence of int, optional
         Inputs to include (0-based); default all when m <= 3, else the first two.
+    executor, workers : where the rows are computed (one task per quantity; any
+        ``concurrent.futures.Executor``, a Dask ``Client`` or ``workers`` local processes,
+        :mod:`covsde.solvers.chunk_executor`); the rows come back in order, unchanged.
 
     Returns
     -------
@@ -204,20 +208,25 @@ def compare(samples_a, samples_b, *, quantities=("rho", "logV"), inputs=None) ->
         raise InputError(f"the samples have different numbers of inputs: {A.shape[1:]} vs {B.shape[1:]}")
     qa = scalar_quantities(A, quantities, inputs)
     qb = scalar_quantities(B, quantities, inputs)
-    rows = []
-    for name, xa in qa.items():
-        xb = qb[name]
-        fa, fb = xa[np.isfinite(xa)], xb[np.isfinite(xb)]
-        if fa.size == 0 or fb.size == 0:
-            nan = float("nan")
-            rows.append(QuantityComparison(name, nan, nan, nan, nan, nan, int(fa.size), int(fb.size),
-                                           int(xa.size - fa.size), int(xb.size - fb.size)))
-            continue
-        from scipy import stats  # lazy: scipy.stats costs ~1 s to import (CLI start-up)
-        ks = stats.ks_2samp(fa, fb)
-        rows.append(QuantityComparison(
-            name=name, ks_statistic=float(ks.statistic), ks_pvalue=float(ks.pvalue),
-            wasserstein=float(stats.wasserstein_distance(fa, fb)),
-            mean_a=float(fa.mean()), mean_b=float(fb.mean()), n_a=int(fa.size), n_b=int(fb.size),
-            dropped_a=int(xa.size - fa.size), dropped_b=int(xb.size - fb.size)))
+    from covsde.solvers.chunk_executor import results_in_order
+    tasks = [(name, xa, qb[name]) for name, xa in qa.items()]
+    rows = [row for _, row in results_in_order(compare_quantity, tasks, executor=executor,
+                                               workers=count(workers, "workers"))]
     return SampleComparison(rows=tuple(rows))
+
+
+def compare_quantity(task) -> QuantityComparison:
+    """One row of :func:`compare` from the task (name, xa (N_a,), xb (N_b,)) (picklable)."""
+    name, xa, xb = task
+    fa, fb = xa[np.isfinite(xa)], xb[np.isfinite(xb)]
+    if fa.size == 0 or fb.size == 0:
+        nan = float("nan")
+        return QuantityComparison(name, nan, nan, nan, nan, nan, int(fa.size), int(fb.size),
+                                  int(xa.size - fa.size), int(xb.size - fb.size))
+    from scipy import stats  # lazy: scipy.stats costs ~1 s to import (CLI start-up)
+    ks = stats.ks_2samp(fa, fb)
+    return QuantityComparison(
+        name=name, ks_statistic=float(ks.statistic), ks_pvalue=float(ks.pvalue),
+        wasserstein=float(stats.wasserstein_distance(fa, fb)),
+        mean_a=float(fa.mean()), mean_b=float(fb.mean()), n_a=int(fa.size), n_b=int(fb.size),
+        dropped_a=int(xa.size - fa.size), dropped_b=int(xb.size - fb.size))

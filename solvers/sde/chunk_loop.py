@@ -45,6 +45,31 @@ class ChunkOutput:
     projections: int
 
 
+@dataclass(frozen=True)
+class ChunkWork:
+    """The work applied to every chunk of a run: step it, then (optionally) fold it (picklable).
+
+    ``sde`` travels to other processes by pickling (a derived SDE as its specification,
+    :mod:`covsde.derive.sde_specification`); ``backend="numba"`` builds the scheme's compiled step
+    where the chunk runs (cached per drift and process); ``folder`` (a
+    :class:`covsde.solvers.sde.streaming_statistics.ChunkFolder`) turns the chunk's paths into
+    sufficient statistics on the worker, so that only those travel back.
+    """
+
+    sde: object
+    backend: str = "numpy"
+    folder: object = None
+
+    def __call__(self, task: ChunkTask, bar=None):
+        compiled = None
+        if self.backend == "numba":
+            compiled = task.scheme.compiled_step(self.sde, task.V0.shape[-1])
+        out = run_chunk(task, self.sde, compiled, bar)
+        if self.folder is None:
+            return out
+        return self.folder.fold(out.V, out.exploded, out.explosion_time, out.projections)
+
+
 def run_chunk(task: ChunkTask, sde, compiled=None, bar=None) -> ChunkOutput:
     """Step one chunk of paths from 0 to T (``compiled``: the scheme's CompiledStep, or None for NumPy)."""
     P = task.paths.size

@@ -19,8 +19,6 @@ with the step count that would be sound (``check_step=False`` runs it anyway).
 """
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from covsde.derive.errors import InputError
@@ -30,12 +28,13 @@ from covsde.solvers.input_validation import (count, covariance_per_path, positiv
 from covsde.solvers.random_streams import BLOCK, block_count, check_noise, path_chunks, paths_per_chunk
 from covsde.solvers.resource_limits import (DOUBLE, GENERATOR_BYTES, STREAM_BYTES, check_memory,
                                             check_path_steps, vectorised_steps)
-from covsde.solvers.sde.chunk_loop import ChunkTask, run_chunk
-from covsde.solvers.sde.process_pool import run_in_worker, worker_pool
+from covsde.solvers.chunk_executor import IN_FLIGHT_PER_WORKER, as_executor, executor_workers, results_in_order
+from covsde.solvers.sde.chunk_loop import ChunkTask, ChunkWork
 from covsde.solvers.sde.progress_bar import ProgressBar
 from covsde.solvers.sde.scheme import registered_schemes
 from covsde.solvers.sde.schemes import get_scheme
-from covsde.solvers.sde.sde_result import SDEResult
+from covsde.solvers.sde.sde_result import SDEResult, StreamingResult
+from covsde.solvers.sde.streaming_statistics import as_plan
 from covsde.solvers.sde.step_size import check_step as check_step_size
 
 #: How a step is computed: the schemes' NumPy ``step`` (the reference) or their compiled kernel.
@@ -49,7 +48,7 @@ CHUNK_WORKING_ARRAYS = 12
 
 def simulate_sde(sde, V0, T, *, steps, paths, seed=None, save_at=None, scheme="euler", workers=1,
                  chunk=None, explosion_threshold=1e8, progress=None, noise="gaussian",
-                 backend="numpy", check_step=True) -> SDEResult:
+                 backend="numpy", check_step=True, executor=None, reduce=None):
     """Simulate paths of the covariance SDE dV = b(V) dt + Σ(V)^{1/2} dB (SPEC §1).
 
     Parameters
@@ -68,7 +67,12 @@ def simulate_sde(sde, V0, T, *, steps, paths, seed=None, save_at=None, scheme="e
         consecutive steps are merged except before a saved or final state, so a state saved at t
         is exactly the final state of a run to t, and adding save times changes later states by
         the scheme's local error); see :mod:`covsde.solvers.sde.schemes`.
-    workers : processes (``ProcessPoolExecutor``); the answer does not depend on it.
+    workers : local processes (:mod:`covsde.solvers.sde.process_pool`: fork where it exists,
+        else spawn; ``COVSDE_START_METHOD`` chooses); the answer does not depend on it.
+    executor : any ``concurrent.futures.Executor`` (or a ``dask.distributed.Client``) to run the
+        chunks on instead (:mod:`covsde.solvers.chunk_executor`); the SDE and the tasks are
+        pickled (a derived SDE as its specification).  The answer is the same bit for bit on
+        every executor: chunks are seeded by index and merged in chunk order.
     chunk : paths per chunk (rounded up to a multiple of ``BLOCK``); bounds memory.
     explosion_threshold : a path whose |trace(V)| passes it (or whose state stops being finite)
         is frozen, flagged as exploded and no longer stepped; it reports the state that crossed,
@@ -95,9 +99,16 @@ def simulate_sde(sde, V0, T, *, steps, paths, seed=None, save_at=None, scheme="e
         that would be sound (dt ≤ 0.1 max_stable_dt).  False: run it anyway (for experts studying
         a scheme's failure); the result's message still says how far outside the step is.
 
+    reduce : None (default: keep every path, an :class:`SDEResult`), ``"statistics"`` or a
+        :class:`covsde.solvers.sde.streaming_statistics.StatisticsPlan`: fold each chunk into
+        sufficient statistics on the worker and return a :class:`StreamingResult` (counts, means
+        and covariances of V and rho, fixed-edge histograms of rho_T and log V_T, explosion
+        counts and times), whose memory does not grow with ``paths``.  Not with ``save_at``.
+        The statistics are the same bit for bit for any executor and workers at a given ``chunk``.
+
     Returns
     -------
-    SDEResult
+    SDEResult, or StreamingResult with ``reduce``
 
     Raises
     ------
@@ -119,17 +130,22 @@ def simulate_sde(sde, V0, T, *, steps, paths, seed=None, save_at=None, scheme="e
     if backend not in BACKENDS:
         raise InputError(f"backend must be one of {list(BACKENDS)}, got {backend!r}")
     workers = count(workers, "workers")
+    executor = as_executor(executor)
+    plan = as_plan(reduce)
     explosion_threshold = positive_number(explosion_threshold, "explosion_threshold", allow_inf=True)
     chunk = paths_per_chunk(chunk, DEFAULT_CHUNK)
     idx, save_times = save_steps(save_at, T, steps)
+    if plan is not None and idx is not None:
+        raise InputError("save_at keeps paths, which a streaming run (reduce=...) does not; "
+                         "use reduce=None for saved states, or one streaming run per save time")
     m = V0.shape[-1]
-    _check_resources(paths, steps, m, chunk, workers, 0 if idx is None else len(idx),
-                     scheme_obj.normal_count(m) + scheme_obj.sign_count(m))
+    held = workers if executor is None else (executor_workers(executor) or workers)
+    _check_resources(paths, steps, m, chunk, held, 0 if idx is None else len(idx),
+                     scheme_obj.normal_count(m) + scheme_obj.sign_count(m), plan)
     step_note = check_step_size("simulate_sde", scheme_obj.name, scheme_obj.max_stable_dt(sde, V0), T, steps,
                                 check=bool(check_step))
-    compiled = None
     if backend == "numba":
-        compiled = scheme_obj.compiled_step(sde, m)       # compiled now, before any fork
+        compiled = scheme_obj.compiled_step(sde, m)       # compiled now (and cached), before any fork
         if compiled is None:
             have = [name for name, s in registered_schemes().items() if s.has_compiled_step]
             raise InputError(f"backend='numba' has no compiled step for scheme={scheme_obj.name!r} "
@@ -137,60 +153,76 @@ def simulate_sde(sde, V0, T, *, steps, paths, seed=None, save_at=None, scheme="e
     seq, chunks = path_chunks(seed, paths, chunk)
     tasks = [ChunkTask(part, V0[part.start:part.stop] if V0.shape[0] > 1 else V0, T, steps, idx,
                        explosion_threshold, scheme_obj, noise) for part in chunks]
+    work = ChunkWork(sde, backend, None if plan is None else plan.folder(T, m))
+    bar = ProgressBar(paths * steps, progress)
+    serial = executor is None and (workers == 1 or len(tasks) == 1)
+    if serial:   # the bar advances inside the chunks
+        outputs = ((task, work(task, bar)) for task in tasks)
+    else:
+        outputs = results_in_order(work, tasks, executor=executor, workers=workers)
+
+    label = scheme_obj.name + ("" if noise == "gaussian" else f", {noise} noise") + \
+        ("" if backend == "numpy" else f", {backend}")
+    settings = dict(T=T, steps=steps, paths=paths, scheme=scheme_obj.name, seed=seq.entropy, workers=workers,
+                    chunk=chunk, explosion_threshold=float(explosion_threshold), noise=noise, backend=backend)
+    if plan is not None:
+        merged = None
+        for task, out in outputs:
+            merged = out if merged is None else merged.merge(out)
+            if not serial:
+                bar.update(task.paths.size * steps)
+        bar.close()
+        message = _summary(paths, steps, T, label, merged.exploded / paths, merged.projections, step_note)
+        return StreamingResult(statistics=merged, plan=plan, m=m, message=message + " (streaming statistics)",
+                               **settings)
 
     V = np.empty((paths, m, m))
     saved = None if idx is None else np.empty((paths, len(idx), m, m))
     exploded = np.zeros(paths, dtype=bool)
     explosion_time = np.full(paths, np.inf)
     projections = 0
-    bar = ProgressBar(paths * steps, progress)
-
-    def collect(task, out):
-        nonlocal projections
+    for task, out in outputs:
         sl = slice(task.paths.start, task.paths.stop)
         V[sl], exploded[sl], explosion_time[sl] = out.V, out.exploded, out.explosion_time
         if saved is not None:
             saved[sl] = out.saved
         projections += out.projections
-
-    if workers == 1 or len(tasks) == 1:
-        for task in tasks:
-            collect(task, run_chunk(task, sde, compiled, bar))
-    else:
-        work = functools.partial(run_chunk, sde=sde, compiled=compiled)
-        with worker_pool(work, min(workers, len(tasks))) as pool:
-            futures = [(task, pool.submit(run_in_worker, task)) for task in tasks]
-            for task, fut in futures:
-                collect(task, fut.result())
-                bar.update(task.paths.size * steps)
+        if not serial:
+            bar.update(task.paths.size * steps)
     bar.close()
+    message = _summary(paths, steps, T, label, float(np.mean(exploded)), projections, step_note)
+    return SDEResult(V=V, saved=saved, save_at=save_times, exploded=exploded,
+                     explosion_time=explosion_time, projections=projections, message=message, **settings)
 
-    frac = float(np.mean(exploded))
-    label = scheme_obj.name + ("" if noise == "gaussian" else f", {noise} noise") + \
-        ("" if backend == "numpy" else f", {backend}")
+
+def _summary(paths, steps, T, label, fraction, projections, step_note) -> str:
+    """The one-line message of a run."""
     message = (f"{paths} paths, {steps} steps of dt = {T / steps:.3g} ({label}): "
-               f"{frac:.2%} exploded by T = {T:g}")
+               f"{fraction:.2%} exploded by T = {T:g}")
     if projections:
         message += f"; {projections} path-steps projected onto PSD (try more steps)"
     if step_note:
         message += f"; {step_note}"
-    return SDEResult(V=V, saved=saved, save_at=save_times, exploded=exploded,
-                     explosion_time=explosion_time, projections=projections, T=T, steps=steps,
-                     paths=paths, scheme=scheme_obj.name, seed=seq.entropy, workers=workers,
-                     chunk=chunk, explosion_threshold=float(explosion_threshold), noise=noise,
-                     backend=backend, message=message)
+    return message
 
 
-def _check_resources(paths, steps, m, chunk, workers, saves, rows_per_step):
-    """Refuse a run whose arrays or path-steps pass :mod:`covsde.solvers.resource_limits`."""
+def _check_resources(paths, steps, m, chunk, workers, saves, rows_per_step, plan=None):
+    """Refuse a run whose arrays or path-steps pass :mod:`covsde.solvers.resource_limits`.
+
+    A streaming run (``plan``) holds no array per path: its memory is the random streams, the
+    working arrays of the chunks in flight and their statistics."""
     size = min(chunk, paths)
     chunks = -(-paths // chunk)
     held = min(workers, chunks)
     matrix = m * m * DOUBLE
+    kept = 0 if plan is not None else paths
+    in_flight = held * IN_FLIGHT_PER_WORKER + 1
     check_memory("simulate_sde", [
-        (paths * matrix, f"the final states V (paths, m, m) of {paths:.3g} paths"),
-        (paths * saves * matrix, f"the saved states (paths, {saves}, m, m) of {paths:.3g} paths"),
-        (paths * (DOUBLE + 1), f"the explosion flags and times of {paths:.3g} paths"),
+        (kept * matrix, f"the final states V (paths, m, m) of {paths:.3g} paths"),
+        (kept * saves * matrix, f"the saved states (paths, {saves}, m, m) of {paths:.3g} paths"),
+        (kept * (DOUBLE + 1), f"the explosion flags and times of {paths:.3g} paths"),
+        (0 if plan is None else in_flight * plan.held_bytes(m),
+         f"the streaming statistics of {in_flight} chunk(s)"),
         (block_count(paths) * STREAM_BYTES, f"the random streams of {block_count(paths):.3g} blocks of paths"),
         (held * size * (CHUNK_WORKING_ARRAYS * matrix + saves * matrix + rows_per_step * DOUBLE
                         + GENERATOR_BYTES / BLOCK),

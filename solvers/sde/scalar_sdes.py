@@ -31,6 +31,7 @@ import numpy as np
 from covsde.derive.errors import InputError
 
 from covsde.solvers import result_display as display
+from covsde.solvers.chunk_executor import results_in_order
 from covsde.solvers.input_validation import count, positive_number, positive_time, real_number, sde_with
 from covsde.solvers.random_streams import BLOCK, block_count, path_chunks
 from covsde.solvers.resource_limits import DOUBLE, STREAM_BYTES, check_memory, check_path_steps, vectorised_steps
@@ -132,7 +133,7 @@ class CorrelationResult:
 
 
 def simulate_norm(sde, V0, T, *, steps, paths, seed=None, explosion_threshold=1e8,
-                  scheme="log_euler", check_step=True) -> NormResult:
+                  scheme="log_euler", check_step=True, executor=None, workers=1) -> NormResult:
     """Simulate the one-input norm SDE dV = b(V) dt + sqrt(2) V dB (SPEC §1).
 
     Schemes
@@ -152,6 +153,9 @@ def simulate_norm(sde, V0, T, *, steps, paths, seed=None, explosion_threshold=1e
         that one is not finite (never NaN or inf).
     check_step : True (default) refuses a step far outside the scheme's stable range at V0 (the
         module docstring), naming the sound step count; False runs it anyway.
+    executor, workers : where the chunks of paths run (any ``concurrent.futures.Executor``, a Dask
+        ``Client``, or ``workers`` local processes; :mod:`covsde.solvers.chunk_executor`); the
+        numbers do not depend on it.
 
     Returns
     -------
@@ -159,6 +163,7 @@ def simulate_norm(sde, V0, T, *, steps, paths, seed=None, explosion_threshold=1e
     """
     sde_with(sde, "norm_drift")
     T, steps, paths = positive_time(T), count(steps, "steps"), count(paths, "paths")
+    workers = count(workers, "workers")
     V0 = positive_number(V0, "V0 (the norm SDE's initial squared norm)")
     if scheme not in ("log_euler", "euler"):
         raise InputError(f"unknown scheme {scheme!r} for the norm SDE; choose 'log_euler' or 'euler'")
@@ -169,21 +174,85 @@ def simulate_norm(sde, V0, T, *, steps, paths, seed=None, explosion_threshold=1e
     rate = _norm_step_rate(sde.norm_drift, V0, scheme)
     note = check_step_size("simulate_norm", scheme, max_dt_of_rate(rate), T, steps, check=bool(check_step))
     seq, chunks = path_chunks(seed, paths, CHUNK)
-    dt = T / steps
-    sq = np.sqrt(2.0 * dt)
-    log_thr = np.log(explosion_threshold)
     V = np.empty(paths)
     exploded = np.zeros(paths, dtype=bool)
     explosion_time = np.full(paths, np.inf)
-    for part in chunks:
-        start, stop, P, draws = part.start, part.stop, part.size, part.draws()
+    work = NormChunkWork(sde, scheme, V0, T / steps, steps, explosion_threshold)
+    for part, (v, ex, te) in results_in_order(work, chunks, executor=executor, workers=workers):
+        V[part.start:part.stop], exploded[part.start:part.stop], explosion_time[part.start:part.stop] = v, ex, te
+    frac = float(np.mean(exploded))
+    message = f"{paths} paths, {steps} steps ({scheme}): {frac:.2%} exploded by T = {T:g}"
+    return NormResult(V=V, exploded=exploded, explosion_time=explosion_time, T=T, steps=steps,
+                      paths=paths, scheme=scheme, seed=seq.entropy,
+                      explosion_threshold=float(explosion_threshold),
+                      message=message + (f"; {note}" if note else ""))
+
+
+def simulate_correlation(sde, rho0, T, *, steps, paths, seed=None, check_step=True, executor=None,
+                         workers=1) -> CorrelationResult:
+    """Simulate the ReLU-like correlation SDE dρ = μ(ρ) dt + (1 − ρ²) dW on [−1, 1] (SPEC §1).
+
+    Euler–Maruyama in ρ (weak order 1), with ρ clipped to [−1, 1] after each step.  Leaving the
+    interval needs (1 − ρ²)|ΔW| > 1 − |ρ|, i.e. |ΔW| > 1/2 near the ends: for dt ≤ 1e−2 a
+    5-standard-deviation event, counted in ``clipped``.  μ = ``sde.correlation_drift``.
+
+    Parameters
+    ----------
+    sde : a ReLU-like ``derive_sde`` object.
+    rho0 : initial correlation in [−1, 1].
+    T, steps, paths, seed : as :func:`covsde.solvers.simulate_sde`.
+    check_step : True (default) refuses a step far outside the stable range at rho0 (the module
+        docstring), naming the sound step count; False runs it anyway.
+    executor, workers : as :func:`simulate_norm`; the numbers do not depend on them.
+    """
+    sde_with(sde, "correlation_drift")
+    T, steps, paths = positive_time(T), count(steps, "steps"), count(paths, "paths")
+    workers = count(workers, "workers")
+    rho0 = real_number(rho0, "rho0")
+    if not -1.0 <= rho0 <= 1.0:
+        raise InputError(f"rho0 must lie in [-1, 1], got {rho0}")
+    _check_resources("simulate_correlation", paths, steps, 1)
+    rate = _correlation_step_rate(sde.correlation_drift, rho0)
+    note = check_step_size("simulate_correlation", "euler", max_dt_of_rate(rate), T, steps,
+                           check=bool(check_step), what="rho0")
+    seq, chunks = path_chunks(seed, paths, CHUNK)
+    dt = T / steps
+    rho = np.empty(paths)
+    clipped = 0
+    work = CorrelationChunkWork(sde, rho0, dt, steps)
+    for part, (r, count_clipped) in results_in_order(work, chunks, executor=executor, workers=workers):
+        rho[part.start:part.stop] = r
+        clipped += count_clipped
+    return CorrelationResult(rho=rho, clipped=clipped, T=T, steps=steps, paths=paths, seed=seq.entropy,
+                             message=f"{paths} paths, {steps} steps of dt = {dt:.3g}; "
+                                     f"{clipped} path-steps clipped to [-1, 1]" + (f"; {note}" if note else ""))
+
+
+@dataclass(frozen=True)
+class NormChunkWork:
+    """One chunk of paths of the norm SDE (a :class:`~covsde.solvers.random_streams.PathChunk`):
+    (V (P,), exploded (P,), explosion_time (P,)).  Picklable (a derived SDE travels as its
+    specification), so chunks run on any executor."""
+
+    sde: object
+    scheme: str
+    V0: float
+    dt: float
+    steps: int
+    threshold: float
+
+    def __call__(self, part):
+        sde, dt, steps, V0, explosion_threshold = self.sde, self.dt, self.steps, self.V0, self.threshold
+        sq = np.sqrt(2.0 * dt)
+        log_thr = np.log(explosion_threshold)
+        P, draws = part.size, part.draws()
         z = np.empty(P)
         frozen = np.zeros(P)
         ex = np.zeros(P, dtype=bool)
         te = np.full(P, np.inf)
         # overflow and nan of exploding paths are expected: they are flagged and frozen below
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            if scheme == "log_euler":
+            if self.scheme == "log_euler":
                 Y = np.full(P, np.log(V0))
                 for n in range(1, steps + 1):
                     draws.normals(z)
@@ -216,60 +285,32 @@ def simulate_norm(sde, V0, T, *, steps, paths, seed=None, explosion_threshold=1e
                         ex |= new
                         v[crossed] = 1.0
                 v_end = v
-        V[start:stop] = np.where(ex, frozen, v_end)
-        exploded[start:stop], explosion_time[start:stop] = ex, te
-    frac = float(np.mean(exploded))
-    message = f"{paths} paths, {steps} steps ({scheme}): {frac:.2%} exploded by T = {T:g}"
-    return NormResult(V=V, exploded=exploded, explosion_time=explosion_time, T=T, steps=steps,
-                      paths=paths, scheme=scheme, seed=seq.entropy,
-                      explosion_threshold=float(explosion_threshold),
-                      message=message + (f"; {note}" if note else ""))
+        return np.where(ex, frozen, v_end), ex, te
 
 
-def simulate_correlation(sde, rho0, T, *, steps, paths, seed=None, check_step=True) -> CorrelationResult:
-    """Simulate the ReLU-like correlation SDE dρ = μ(ρ) dt + (1 − ρ²) dW on [−1, 1] (SPEC §1).
+@dataclass(frozen=True)
+class CorrelationChunkWork:
+    """One chunk of paths of the correlation SDE: (rho (P,), clipped path-steps).  Picklable."""
 
-    Euler–Maruyama in ρ (weak order 1), with ρ clipped to [−1, 1] after each step.  Leaving the
-    interval needs (1 − ρ²)|ΔW| > 1 − |ρ|, i.e. |ΔW| > 1/2 near the ends: for dt ≤ 1e−2 a
-    5-standard-deviation event, counted in ``clipped``.  μ = ``sde.correlation_drift``.
+    sde: object
+    rho0: float
+    dt: float
+    steps: int
 
-    Parameters
-    ----------
-    sde : a ReLU-like ``derive_sde`` object.
-    rho0 : initial correlation in [−1, 1].
-    T, steps, paths, seed : as :func:`covsde.solvers.simulate_sde`.
-    check_step : True (default) refuses a step far outside the stable range at rho0 (the module
-        docstring), naming the sound step count; False runs it anyway.
-    """
-    sde_with(sde, "correlation_drift")
-    T, steps, paths = positive_time(T), count(steps, "steps"), count(paths, "paths")
-    rho0 = real_number(rho0, "rho0")
-    if not -1.0 <= rho0 <= 1.0:
-        raise InputError(f"rho0 must lie in [-1, 1], got {rho0}")
-    _check_resources("simulate_correlation", paths, steps, 1)
-    rate = _correlation_step_rate(sde.correlation_drift, rho0)
-    note = check_step_size("simulate_correlation", "euler", max_dt_of_rate(rate), T, steps,
-                           check=bool(check_step), what="rho0")
-    seq, chunks = path_chunks(seed, paths, CHUNK)
-    dt = T / steps
-    sq = np.sqrt(dt)
-    rho = np.empty(paths)
-    clipped = 0
-    for part in chunks:
-        start, stop, P, draws = part.start, part.stop, part.size, part.draws()
+    def __call__(self, part):
+        sq = np.sqrt(self.dt)
+        P, draws = part.size, part.draws()
         z = np.empty(P)
-        r = np.full(P, rho0)
-        for _ in range(steps):
+        r = np.full(P, self.rho0)
+        clipped = 0
+        for _ in range(self.steps):
             draws.normals(z)
-            r += sde.correlation_drift(r) * dt + (1.0 - r * r) * sq * z
+            r += self.sde.correlation_drift(r) * self.dt + (1.0 - r * r) * sq * z
             out = np.abs(r) > 1.0
             if out.any():
                 clipped += int(np.count_nonzero(out))
                 np.clip(r, -1.0, 1.0, out=r)
-        rho[start:stop] = r
-    return CorrelationResult(rho=rho, clipped=clipped, T=T, steps=steps, paths=paths, seed=seq.entropy,
-                             message=f"{paths} paths, {steps} steps of dt = {dt:.3g}; "
-                                     f"{clipped} path-steps clipped to [-1, 1]" + (f"; {note}" if note else ""))
+        return r, clipped
 
 
 def _check_resources(caller, paths, steps, per_path_arrays):
