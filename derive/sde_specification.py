@@ -38,9 +38,10 @@ class ActivationSpecification:
     raw : str or None
         ``sympy.srepr`` of the raw expression; None when it is the built-in activation ``name``
         (or for the ReLU-like family).
-    family : {"smooth", "relu_like"}
+    family : {"smooth", "kinked", "relu_like"}
     c_plus, c_minus : str or None
-        ``srepr`` of the ReLU-like family's shaping constants.
+        ``srepr`` of the ReLU-like slope constants (the ReLU-like family, or slopes added to
+        another activation).
     """
 
     name: str
@@ -65,6 +66,8 @@ def activation_specification(act) -> ActivationSpecification:
         return ActivationSpecification(act.name, None, act.family, sp.srepr(act.c_plus), sp.srepr(act.c_minus))
     builtin = SMOOTH_ACTIVATIONS.get(act.name)
     raw = None if builtin is not None and sp.sympify(builtin) == act.raw else sp.srepr(act.raw)
+    if act.has_slopes:      # ReLU-like slopes added to another activation (with_slopes)
+        return ActivationSpecification(act.name, raw, act.family, sp.srepr(act.c_plus), sp.srepr(act.c_minus))
     return ActivationSpecification(act.name, raw, act.family)
 
 
@@ -76,11 +79,12 @@ def sde_specification(sde) -> SDESpecification:
 @lru_cache(maxsize=256)
 def activation_from_specification(spec: ActivationSpecification):
     """The activation of ``spec``, built once per process (cached by specification)."""
-    from .activation import _smooth_activation, relu_like
+    from .activation import _expression_activation, relu_like
     if spec.family == "relu_like":
         return relu_like(sp.sympify(spec.c_plus), sp.sympify(spec.c_minus), name=spec.name)
     raw = SMOOTH_ACTIVATIONS[spec.name] if spec.raw is None else sp.sympify(spec.raw)
-    return _smooth_activation(spec.name, raw)
+    slopes = None if spec.c_plus is None else (sp.sympify(spec.c_plus), sp.sympify(spec.c_minus))
+    return _expression_activation(spec.name, raw, slopes=slopes)
 
 
 @lru_cache(maxsize=256)

@@ -30,6 +30,8 @@ def _sdes():
         "leaky relu c+=1/2": lambda: derive_sde("relu", c_plus=0.5, c_minus=-1),
         "x + alpha x^2 at alpha=0.3": lambda: derive_sde("x + alpha*x**2").subs(alpha=0.3),
         "sin, a=2, unnormalized": lambda: derive_sde("sin", a=2, convention="unnormalized"),
+        "elu (kinked, exponent 1)": lambda: derive_sde("elu"),
+        "x + x^2/2 with slopes (0, -1)": lambda: derive_sde("x + x**2/2", c_plus=0, c_minus=-1),
     }
 
 
