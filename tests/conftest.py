@@ -6,6 +6,7 @@ test except the fixtures, which derive the SDEs the solver tests run.
 """
 import numpy as np
 import pytest
+import sympy as sp
 
 #: Level of every KS test in the suite: a correct implementation fails one with probability 1e-3.
 KS_ALPHA = 1e-3
@@ -62,3 +63,27 @@ from hypothesis import settings as _hypothesis_settings  # noqa: E402
 
 _hypothesis_settings.register_profile("covsde", derandomize=True, deadline=None)
 _hypothesis_settings.load_profile("covsde")
+
+
+@pytest.fixture
+def no_eval(monkeypatch):
+    """Make any call to eval/exec/sympify while user text is parsed an immediate test failure."""
+    import builtins
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("user text reached eval/exec/sympify")
+    monkeypatch.setattr(builtins, "eval", forbidden)
+    monkeypatch.setattr(builtins, "exec", forbidden)
+    monkeypatch.setattr(sp, "sympify", forbidden)
+
+
+class Perturbed:
+    """A derived object with some attributes replaced, everything else delegated (the paper-check
+    tests use it to put one plausible mistake into a formula and see the check fail)."""
+
+    def __init__(self, inner, **replaced):
+        self._inner = inner
+        self.__dict__.update(replaced)
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)

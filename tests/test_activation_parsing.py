@@ -7,7 +7,6 @@ activations with the closed form of SPEC §1 (Li, Nica & Roy 2022, Thm 3.2), ret
   normalized:   b = (phi2^2/(4a^2)) (AB + 2R^2 - 3R) + (phi3/(2a^2)) R (A + B - 2)
   unnormalized: b = (1/a^2) [(phi2^2/4) (AB + 2R^2) + (phi3/2) R (A + B)]
 """
-import builtins
 import subprocess
 import sys
 import textwrap
@@ -36,15 +35,6 @@ def hostile_strings(marker):
         f"eval(\"open('{marker}', 'w')\")",
         f"open('{marker}', 'w')",
     ]
-
-
-@pytest.fixture
-def no_eval(monkeypatch):
-    """Make any call to eval/exec during parsing an immediate test failure."""
-    def forbidden(*args, **kwargs):
-        raise AssertionError("user text reached eval/exec")
-    monkeypatch.setattr(builtins, "eval", forbidden)
-    monkeypatch.setattr(builtins, "exec", forbidden)
 
 
 def test_code_injection_is_refused_without_running_it(tmp_path, no_eval):

@@ -9,17 +9,7 @@ import sympy as sp
 
 from covsde.derive import derive_sde
 from covsde.paper_checks import run_check
-
-
-class Perturbed:
-    """A derived SDE with some attributes replaced (everything else delegated)."""
-
-    def __init__(self, inner, **replaced):
-        self._inner = inner
-        self.__dict__.update(replaced)
-
-    def __getattr__(self, name):
-        return getattr(self._inner, name)
+from conftest import Perturbed
 
 
 @pytest.mark.slow
