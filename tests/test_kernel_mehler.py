@@ -42,9 +42,11 @@ def test_mehler_matches_fine_two_dimensional_trapezoid(spec, seed, scale):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("spec", ["tanh", "gelu", "sin"])
+@pytest.mark.parametrize("spec", ["tanh", "sin"])
 def test_mehler_matches_mpmath_on_single_pairs(spec):
-    """rho = -0.85, 0.95 (series), 0.99 (2-D rule) and a duplicate input (1-D rule); ~10 s a pair."""
+    """rho = -0.85, 0.95 (series), 0.99 (2-D rule) and a duplicate input (1-D rule); ~30 s a pair for
+    tanh on 2 cores (gelu's Mehler series is checked against the 65536-node tensor rule above; its
+    mpmath pairs took another 95 s of the suite's 15-minute budget)."""
     qaa = np.array([0.7, 1.0, 1.2, 1.1])
     qbb = np.array([2.0, 1.0, 0.8, 1.1])
     qab = np.array([-0.85, 0.95, 0.99, 1.0]) * np.sqrt(qaa * qbb)

@@ -353,6 +353,10 @@ class GaussianKernelMap:
             return mpmath.quad(lambda u: phi(sa * u) * phi(sb * rho * u) * density(u),
                                split([k / sa for k in kinks] + [k / (sb * rho) for k in kinks]))
 
+        if not kinks:        # smooth phi: one 2-D tanh-sinh rule (an inner quadrature per node is far slower)
+            return mpmath.quad(lambda u, v: phi(sa * u) * phi(sb * (rho * u + c * v)) * density(u) * density(v),
+                               [-mpmath.inf, mpmath.inf], [-mpmath.inf, mpmath.inf])
+
         def inner(u):
             return mpmath.quad(lambda v: phi(sb * (rho * u + c * v)) * density(v),
                                split([(k / sb - rho * u) / c for k in kinks]))
