@@ -18,6 +18,7 @@ dask extra; skipped without it.
 from __future__ import annotations
 
 import os
+import pickle
 
 import numpy as np
 
@@ -47,7 +48,7 @@ def run(quick: bool, figure_dir=None, **sizes) -> BenchmarkReport:
     from covsde.solvers.dask_cluster import local_cluster
     size = dict(QUICK if quick else FULL, **{k: v for k, v in sizes.items() if v is not None})
     paths, steps = size["paths"], size["steps"]
-    repeat = 1 if not quick else 2
+    repeat = 2
     sde = derive_sde("tanh")
 
     def streaming(**where):
@@ -57,9 +58,12 @@ def run(quick: bool, figure_dir=None, **sizes) -> BenchmarkReport:
     timings = {}
     for workers in (1, 2):
         with local_cluster(workers) as cluster, distributed.Client(cluster) as client:
-            client.run(lambda: None)
-            warm = dict(paths=4096 * workers, steps=2)        # each worker derives the SDE once, untimed
-            simulate_sde(sde, V0, 1.0, seed=0, reduce="statistics", executor=client, check_step=False, **warm)
+            # every worker derives and compiles the SDE once, untimed: client.run reaches each worker (a
+            # short warm-up run would reach only the workers its few chunks land on)
+            blob = pickle.dumps(sde)
+            client.run(lambda: pickle.loads(blob).drift(V0))
+            simulate_sde(sde, V0, 1.0, seed=0, steps=2, paths=4096, reduce="statistics", executor=client,
+                         check_step=False)
             timings[f"dask {workers}"] = time_call(lambda: streaming(executor=client), repeat=repeat, warmup=0)
     timings["local pool 2"] = time_call(lambda: streaming(workers=2), repeat=repeat, warmup=0)
     timings["one process"] = time_call(lambda: streaming(), repeat=repeat, warmup=0)
