@@ -5,7 +5,7 @@ set, ``ru_maxrss``, is its own): ``simulate_sde(..., reduce="statistics")`` keep
 statistics of each chunk (:mod:`covsde.solvers.sde.streaming_statistics`) and should stay flat,
 while the raw route holds V_T (paths × 32 bytes), the explosion flags and times (9 bytes a path)
 and grows linearly.  Memory does not depend on the number of steps (nothing per step is kept),
-time does: the default here is ``STEPS`` steps; ``--steps 200`` gives the issue's setting (the
+time does: the default here is ``STEPS`` steps; ``--steps 200`` gives the target setting (the
 step-size guard is off: a coarse step changes the numbers, not the memory).
 
 Sizes: quick 10^5 and 10^6 paths; full 10^6 and 10^7; 10^8 (streaming only: the raw route would

@@ -1,6 +1,6 @@
 """Kinked activations: finite shaped networks against the SDE the one-sided engine derives.
 
-Two activations with different Taylor expansions on the two sides of 0 (issue 10):
+Two activations with different Taylor expansions on the two sides of 0:
 
 * ELU, phi(x) = x (x > 0), e^x - 1 (x < 0): phi''(0+) = 0, phi''(0-) = 1, so the O(1/s) term of
   c E[phi_s phi_s] - R survives, the critical shaping is s = n (exponent 1, not 1/2) and the drift
