@@ -35,7 +35,7 @@ from .work_budget import symbolic_budget
 
 #: SymPy functions that are entire (no poles or branch points), for :attr:`Activation.is_entire`.
 _ENTIRE = (sp.sin, sp.cos, sp.sinh, sp.cosh, sp.exp, sp.erf, sp.erfc)
-_NON_SMOOTH = (sp.floor, sp.ceiling)
+_NON_SMOOTH = (sp.floor, sp.ceiling, sp.frac)
 _RELU_HINT = ("for piecewise-linear activations use the ReLU-like family, e.g. "
               "derive_sde('relu', c_plus=0, c_minus=-1)")
 #: Width used to illustrate the ReLU-like member that corresponds to a fixed slope ratio.
@@ -435,28 +435,35 @@ def _one_sided_taylor(expr, degree, side):
     return tuple(sp.simplify(c * sp.factorial(k)) for k, c in enumerate(coeffs))
 
 
+def check_expression_in_x(name: str, expr) -> None:
+    """Refuse what is not a real, finite expression in x built from known functions: a relation, an
+    undefined function, the imaginary unit or an infinity, no x, or floor/ceiling/frac (infinitely
+    many jumps). Shared by the shaped activations and the plain ones of the kernels."""
+    if not isinstance(expr, sp.Expr) or isinstance(expr, sp.core.relational.Relational):
+        raise ActivationError(f"activation {name!r} must be an expression in x, got a {type(expr).__name__}")
+    from sympy.core.function import AppliedUndef
+    undefined = sorted({str(f.func) for f in expr.atoms(AppliedUndef)})
+    if undefined:
+        raise ActivationError(f"activation {name!r} uses the undefined function(s) {', '.join(undefined)}; "
+                              "give an explicit expression in x")
+    if expr.has(sp.I, sp.zoo, sp.oo, -sp.oo, sp.nan):
+        raise ActivationError(f"activation {name!r} must be a real, finite expression in x, got {expr}")
+    if not expr.has(X):
+        raise ActivationError(f"activation {name!r} does not depend on x")
+    bad = [f for f in _NON_SMOOTH if expr.has(f)]
+    if bad:
+        raise ActivationError(
+            f"activation {name!r} uses {bad[0].__name__}, which jumps infinitely often; write it with "
+            "Piecewise over finitely many pieces")
+
+
 def _expression_activation(name: str, raw: sp.Expr, slopes: tuple | None = None) -> Activation:
     """An activation from a SymPy expression in x: checked, split into its pieces at 0, normalised.
 
     ``slopes`` = (c_plus, c_minus) adds ReLU-like slopes (c+ max(x, 0) + c- min(x, 0))/sqrt(n).
     """
     raw = sp.sympify(raw)  # raw is already a SymPy object here, never user text
-    if not isinstance(raw, sp.Expr) or isinstance(raw, sp.core.relational.Relational):
-        raise ActivationError(f"activation {name!r} must be an expression in x, got a {type(raw).__name__}")
-    from sympy.core.function import AppliedUndef
-    undefined = sorted({str(f.func) for f in raw.atoms(AppliedUndef)})
-    if undefined:
-        raise ActivationError(f"activation {name!r} uses the undefined function(s) {', '.join(undefined)}; "
-                              "give an explicit expression in x")
-    if raw.has(sp.I) or raw.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
-        raise ActivationError(f"activation {name!r} must be a real, finite expression in x, got {raw}")
-    if not raw.has(X):
-        raise ActivationError(f"activation {name!r} does not depend on x")
-    bad = [f for f in _NON_SMOOTH if raw.has(f)]
-    if bad:
-        raise ActivationError(
-            f"{name} uses {bad[0].__name__}, which jumps at every integer; activations must have "
-            "one-sided Taylor expansions at 0")
+    check_expression_in_x(name, raw)
     pieces = one_sided_pieces(raw, name)
     try:
         right = _value_and_slope(pieces.right)

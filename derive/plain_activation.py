@@ -24,7 +24,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from .activation import Activation
+from .activation import Activation, check_expression_in_x
 from .activation_library import (BUILTIN_ACTIVATIONS, RELU_LIKE_NAMES, activation_expression, builtin_expression,
                                  unknown_activation_error)
 from .activation_parser import FUNCTIONS, X
@@ -197,20 +197,7 @@ def _unknown_name(name):
 
 
 def _describe(name: str, expr: sp.Expr) -> PlainActivation:
-    from sympy.core.function import AppliedUndef
-    if not isinstance(expr, sp.Expr) or isinstance(expr, sp.core.relational.Relational):
-        raise ActivationError(f"activation {name!r} must be an expression in x")
-    undefined = sorted({str(f.func) for f in expr.atoms(AppliedUndef)})
-    if undefined:
-        raise ActivationError(f"activation {name!r} uses the undefined function(s) {', '.join(undefined)}; "
-                              "give an explicit expression in x")
-    if not expr.has(X):
-        raise ActivationError(f"activation {name!r} does not depend on x")
-    if expr.has(sp.I, sp.zoo, sp.oo, -sp.oo, sp.nan):
-        raise ActivationError(f"activation {name!r} must be a real, finite expression in x, got {expr}")
-    if expr.has(sp.floor, sp.ceiling, sp.frac):
-        raise ActivationError(f"activation {name!r} uses floor/ceiling: infinitely many jumps are not "
-                              "supported; write it with Piecewise over finitely many pieces")
+    check_expression_in_x(name, expr)
     polar = [f.__name__ for f in _POLAR if expr.has(f)]
     if polar:
         raise ActivationError(f"{name} uses {polar[0]}, which has poles on the real line, so "
