@@ -1,0 +1,94 @@
+"""The symbolic work budget holds whatever else owns SIGALRM.
+
+A CI harness (or ``timeout``-style wrapper) may set an interval timer and exec Python; the timer
+survives exec. The budget used to step aside when it found ITIMER_REAL running, so the derivation of
+an expression SymPy cannot finish ran without a bound until the harness killed the whole run. These
+tests put such a timer in place and check that (a) the budget still stops the work at its own
+deadline, (b) the outer timer is re-armed with the time it had left, and (c) an outer deadline that
+comes first still fires under its own handler.
+"""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from covsde.derive import ActivationError, derive_sde
+from covsde.derive.work_budget import symbolic_budget
+
+pytestmark = pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs POSIX interval timers")
+
+#: x/0 in disguise: SymPy's series cannot finish it, so only the budget ends the derivation
+NEVER_ENDS = "x/(sin(x)**2 + cos(x)**2 - 1)"
+
+
+@pytest.fixture
+def outer_timer():
+    """An ITIMER_REAL of 600 s with a recording handler, as a harness would leave it; removed after."""
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda *a: fired.append(time.monotonic()))
+    signal.setitimer(signal.ITIMER_REAL, 600.0)
+    yield fired
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+def test_the_budget_stops_work_while_an_outer_timer_runs_and_re_arms_it(outer_timer, monkeypatch):
+    monkeypatch.setenv("COVSDE_SYMPY_SECONDS", "0.5")
+    start = time.monotonic()
+    with pytest.raises(ActivationError, match="budget of 0.5 s"):
+        derive_sde(NEVER_ENDS)
+    elapsed = time.monotonic() - start
+    assert 0.45 <= elapsed < 5.0
+    left, _ = signal.getitimer(signal.ITIMER_REAL)
+    # the outer timer is back, with what it had left (600 s less the time spent, within scheduling slack)
+    assert 600.0 - elapsed - 1.0 < left <= 600.0 - elapsed + 0.05
+    assert outer_timer == []
+
+
+def test_an_outer_deadline_before_the_budget_fires_under_its_own_handler(outer_timer):
+    signal.setitimer(signal.ITIMER_REAL, 0.2)
+    start = time.monotonic()
+    with symbolic_budget("a loop", seconds=5.0):
+        while not outer_timer and time.monotonic() - start < 3.0:
+            time.sleep(0.01)
+    assert outer_timer, "the outer alarm never fired"
+    assert 0.15 <= outer_timer[0] - start < 1.0
+    assert signal.getitimer(signal.ITIMER_REAL)[0] == 0  # one-shot outer timer: nothing re-armed
+
+
+def test_without_an_outer_timer_nothing_is_left_armed(monkeypatch):
+    monkeypatch.setenv("COVSDE_SYMPY_SECONDS", "0.3")
+    before = signal.getsignal(signal.SIGALRM)
+    with pytest.raises(ActivationError, match="budget of 0.3 s"):
+        derive_sde(NEVER_ENDS)
+    assert signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    assert signal.getsignal(signal.SIGALRM) is before
+
+
+def test_a_timer_inherited_across_exec_does_not_disable_the_budget(tmp_path):
+    """The CI situation end to end: set an hour's ITIMER_REAL, exec a fresh Python, derive."""
+    child = textwrap.dedent(f"""
+        import signal, time
+        assert signal.getitimer(signal.ITIMER_REAL)[0] > 3000, "timer not inherited"
+        from covsde.derive import ActivationError, derive_sde
+        start = time.monotonic()
+        try:
+            derive_sde({NEVER_ENDS!r})
+        except ActivationError as err:
+            assert "budget of 1 s" in str(err), err
+            print("stopped after", round(time.monotonic() - start, 1))
+    """)
+    launcher = textwrap.dedent("""
+        import os, signal, sys
+        signal.setitimer(signal.ITIMER_REAL, 3600.0)
+        os.execv(sys.executable, [sys.executable, "-c", sys.argv[1]])
+    """)
+    env = dict(os.environ, COVSDE_SYMPY_SECONDS="1")
+    done = subprocess.run([sys.executable, "-c", launcher, child], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("stopped after 1.")
