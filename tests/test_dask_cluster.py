@@ -24,10 +24,14 @@ def client():
 
 
 @pytest.mark.slow
-def test_streaming_run_on_two_dask_workers_equals_one_process(tanh, client):
+def test_streaming_run_on_two_dask_workers_equals_one_process(tanh, client, monkeypatch):
+    from covsde.solvers import chunk_executor
     kw = dict(steps=30, paths=20_000, seed=9, chunk=4096, reduce="statistics")
     one = simulate_sde(tanh, V0_TWO_INPUTS, 1.0, **kw).statistics
-    for executor in (client, client.get_executor()):
+    # one chunk per task (5 chunks, 2 workers); then consecutive chunks batched two per task
+    for executor, tasks_per_worker in ((client, 32), (client.get_executor(), 32), (client, 1)):
+        monkeypatch.setattr(chunk_executor, "TASKS_PER_WORKER", tasks_per_worker)
+        assert chunk_executor.chunks_per_task(5, 2) == (1 if tasks_per_worker == 32 else 2)
         on_dask = simulate_sde(tanh, V0_TWO_INPUTS, 1.0, executor=executor, **kw).statistics
         assert on_dask.n == one.n and on_dask.exploded == one.exploded
         np.testing.assert_array_equal(on_dask.mean, one.mean)

@@ -102,6 +102,32 @@ def test_results_come_back_in_chunk_order_whatever_finishes_first():
         assert [r for _, r in results_in_order(slow_first, range(6), executor=threads, in_flight=3)] == list(range(6))
 
 
+def test_batched_chunks_come_back_in_order_with_a_bounded_window():
+    """Many chunks on an executor travel several to a task; the results are still those of one chunk
+    at a time, in chunk order, and no more than ``chunks_in_flight`` run ahead of the one collected."""
+    import threading
+    from covsde.solvers.chunk_executor import chunks_in_flight, chunks_per_task
+    started, lock = [], threading.Lock()
+
+    def square(i):
+        with lock:
+            started.append(i)
+        return i * i
+
+    tasks = range(1000)
+    bound = chunks_in_flight(len(tasks), 2, on_executor=True)
+    assert chunks_per_task(len(tasks), 2) > 1 and bound < len(tasks)
+    collected = []
+    with ThreadPoolExecutor(2) as threads:
+        for task, result in results_in_order(square, tasks, executor=threads):
+            assert result == task * task
+            with lock:
+                ahead = max(started) - task
+            assert ahead < bound
+            collected.append(task)
+    assert collected == list(tasks) and sorted(started) == list(tasks)
+
+
 def test_an_executor_must_be_an_executor(tanh):
     with pytest.raises(InputError, match="executor must be"):
         simulate_sde(tanh, V0_TWO_INPUTS, 0.1, steps=5, paths=10, executor="dask")

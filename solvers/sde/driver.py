@@ -28,7 +28,7 @@ from covsde.solvers.input_validation import (count, covariance_per_path, positiv
 from covsde.solvers.random_streams import BLOCK, block_count, check_noise, path_chunks, paths_per_chunk
 from covsde.solvers.resource_limits import (DOUBLE, GENERATOR_BYTES, STREAM_BYTES, check_memory,
                                             check_path_steps, vectorised_steps)
-from covsde.solvers.chunk_executor import IN_FLIGHT_PER_WORKER, as_executor, executor_workers, results_in_order
+from covsde.solvers.chunk_executor import as_executor, chunks_in_flight, executor_workers, results_in_order
 from covsde.solvers.sde.chunk_loop import ChunkTask, ChunkWork
 from covsde.solvers.sde.progress_bar import ProgressBar
 from covsde.solvers.sde.scheme import registered_schemes
@@ -139,9 +139,12 @@ def simulate_sde(sde, V0, T, *, steps, paths, seed=None, save_at=None, scheme="e
         raise InputError("save_at keeps paths, which a streaming run (reduce=...) does not; "
                          "use reduce=None for saved states, or one streaming run per save time")
     m = V0.shape[-1]
-    held = workers if executor is None else (executor_workers(executor) or workers)
+    known = None if executor is None else executor_workers(executor)
+    held = workers if executor is None else (known or workers)
     _check_resources(paths, steps, m, chunk, held, 0 if idx is None else len(idx),
-                     scheme_obj.normal_count(m) + scheme_obj.sign_count(m), plan)
+                     scheme_obj.normal_count(m) + scheme_obj.sign_count(m), plan,
+                     in_flight=chunks_in_flight(-(-paths // chunk), known if executor is not None else workers,
+                                                on_executor=executor is not None))
     step_note = check_step_size("simulate_sde", scheme_obj.name, scheme_obj.max_stable_dt(sde, V0), T, steps,
                                 check=bool(check_step))
     if backend == "numba":
@@ -206,7 +209,7 @@ def _summary(paths, steps, T, label, fraction, projections, step_note) -> str:
     return message
 
 
-def _check_resources(paths, steps, m, chunk, workers, saves, rows_per_step, plan=None):
+def _check_resources(paths, steps, m, chunk, workers, saves, rows_per_step, plan=None, in_flight=None):
     """Refuse a run whose arrays or path-steps pass :mod:`covsde.solvers.resource_limits`.
 
     A streaming run (``plan``) holds no array per path: its memory is the random streams, the
@@ -216,7 +219,7 @@ def _check_resources(paths, steps, m, chunk, workers, saves, rows_per_step, plan
     held = min(workers, chunks)
     matrix = m * m * DOUBLE
     kept = 0 if plan is not None else paths
-    in_flight = held * IN_FLIGHT_PER_WORKER + 1
+    in_flight = (chunks_in_flight(chunks, held, on_executor=False) if in_flight is None else in_flight) + 1
     check_memory("simulate_sde", [
         (kept * matrix, f"the final states V (paths, m, m) of {paths:.3g} paths"),
         (kept * saves * matrix, f"the saved states (paths, {saves}, m, m) of {paths:.3g} paths"),
