@@ -12,7 +12,8 @@ thread per worker process (:func:`covsde.solvers.dask_cluster.local_cluster`):
 
 Full: 10^7 paths, 200 steps; 200 cells × 10^5 paths, 200 steps (long on 2 cores: hours);
 quick: 2·10^5 paths, 20 steps; 8 cells × 10^4 paths, 20 steps.  ``--paths``, ``--steps``,
-``--cells``, ``--cell-paths`` set them (``python -m covsde.benchmarks.dask_scaling``).  Needs the
+``--cells``, ``--cell-paths`` set them, ``--repeat`` the timed runs of each placement (default 2, the
+best is kept) (``python -m covsde.benchmarks.dask_scaling``).  Needs the
 dask extra; skipped without it.
 """
 from __future__ import annotations
@@ -34,7 +35,7 @@ FULL = dict(paths=10 ** 7, steps=200, cells=200, cell_paths=10 ** 5)
 QUICK = dict(paths=2 * 10 ** 5, steps=20, cells=8, cell_paths=10 ** 4)
 
 
-def run(quick: bool, figure_dir=None, **sizes) -> BenchmarkReport:
+def run(quick: bool, figure_dir=None, repeat: int = 2, **sizes) -> BenchmarkReport:
     report = BenchmarkReport(NUMBER, "dask_scaling", TITLE)
     try:
         import distributed
@@ -48,7 +49,6 @@ def run(quick: bool, figure_dir=None, **sizes) -> BenchmarkReport:
     from covsde.solvers.dask_cluster import local_cluster
     size = dict(QUICK if quick else FULL, **{k: v for k, v in sizes.items() if v is not None})
     paths, steps = size["paths"], size["steps"]
-    repeat = 2
     sde = derive_sde("tanh")
 
     def streaming(**where):
@@ -99,8 +99,9 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="the short version")
     for name in ("paths", "steps", "cells", "cell-paths"):
         parser.add_argument(f"--{name}", type=lambda s: int(float(s)), default=None)
+    parser.add_argument("--repeat", type=int, default=2, help="timed runs of each placement (the best is kept)")
     args = parser.parse_args()
-    result = run(args.quick, paths=args.paths, steps=args.steps, cells=args.cells, cell_paths=args.cell_paths)
+    result = run(args.quick, repeat=args.repeat, paths=args.paths, steps=args.steps, cells=args.cells, cell_paths=args.cell_paths)
     for ratio in result.ratios:
         print(f"  => {ratio.what}: {ratio.shown}" + (f"  target {ratio.target}: {ratio.verdict}" if ratio.target else ""))
     if result.skipped:

@@ -349,12 +349,13 @@ def _read_rows(out, fmt, settings) -> dict:
             rows = [{k: _from_text(v) for k, v in row.items()} for row in csv.DictReader(handle)]
     else:
         import pandas
-        rows = pandas.read_parquet(out).to_dict("records")
+        rows = [{k: _from_parquet(v) for k, v in row.items()}
+                for row in pandas.read_parquet(out).to_dict("records")]
     done = {}
     for row in rows:
         other = {k: row.get(k) for k in SETTING_COLUMNS}
         mine = {k: settings[k] for k in SETTING_COLUMNS}
-        if fmt != ".json":
+        if fmt == ".csv":              # text cells: compare what the text reads back as
             mine = {k: _from_text(_to_text(v)) for k, v in mine.items()}
         if other != mine:
             changed = sorted(k for k in SETTING_COLUMNS if other[k] != mine[k])
@@ -362,6 +363,14 @@ def _read_rows(out, fmt, settings) -> dict:
                              "use another file, or resume=False to overwrite it")
         done[int(row["cell"])] = {k: v for k, v in row.items() if k not in SETTING_COLUMNS}
     return done
+
+
+def _from_parquet(value):
+    """A parquet cell as the Python value the sweep wrote: numpy scalars as Python numbers, and the
+    missing values (None in an all-number column comes back as NaN) as None."""
+    if hasattr(value, "item"):
+        value = value.item()
+    return None if isinstance(value, float) and value != value else value
 
 
 def _to_text(value) -> str:

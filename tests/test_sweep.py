@@ -51,8 +51,11 @@ def test_rows_equal_on_local_processes(reference):
     assert sweep("x + alpha*x**2", workers=2, **GRID).rows == reference.rows
 
 
-@pytest.mark.parametrize("suffix", [".json", ".csv"])
+@pytest.mark.parametrize("suffix", [".json", ".csv", ".parquet"])
 def test_an_interrupted_sweep_resumes_from_the_cells_written(tmp_path, reference, suffix):
+    if suffix == ".parquet":
+        pytest.importorskip("pandas")
+        pytest.importorskip("pyarrow")
     out = tmp_path / f"table{suffix}"
     first = sweep("x + alpha*x**2", out=out, **{**GRID, "T": [0.5, 1.0]})
     assert first.computed == 6 and first.rows == reference.rows
@@ -60,6 +63,9 @@ def test_an_interrupted_sweep_resumes_from_the_cells_written(tmp_path, reference
     if suffix == ".json":
         rows = json.loads(out.read_text())
         out.write_text(json.dumps(rows[:2]))
+    elif suffix == ".parquet":
+        import pandas
+        pandas.read_parquet(out).iloc[:2].to_parquet(out)
     else:
         lines = out.read_text().splitlines(keepends=True)
         out.write_text("".join(lines[:3]))
