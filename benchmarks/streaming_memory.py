@@ -9,8 +9,8 @@ time does: the default here is ``STEPS`` steps; ``--steps 200`` gives the target
 step-size guard is off: a coarse step changes the numbers, not the memory).
 
 Sizes: quick 10^5 and 10^6 paths; full 10^6 and 10^7; 10^8 (streaming only: the raw route would
-hold 4 GB) only with ``--huge`` or ``COVSDE_BENCH_HUGE=1`` — on 2 cores it takes about
-paths × steps × 250 ns (an hour and a half at 200 steps).  Target: streaming peak below 1 GB at
+hold 4 GB) only with ``--huge`` or ``COVSDE_BENCH_HUGE=1`` — one process takes about
+paths × steps × 100–130 ns (43 min at 200 steps, measured: peak 138 MB).  Target: streaming peak below 1 GB at
 every size, and its growth from the smallest to the largest size under 1.2×.
 
     python -m covsde.benchmarks.streaming_memory [--quick] [--huge] [--steps N]
