@@ -4,8 +4,8 @@ SymPy's ``series``, ``simplify`` and ``solve`` can run for minutes on a 100-char
 ``symbolic_budget(what)`` stops such a call after ``seconds`` and raises :class:`ActivationError`
 naming the bound that was hit, instead of hanging.  The budget is ``COVSDE_SYMPY_SECONDS``
 (environment, default 20 s).  It uses ``SIGALRM``, so it applies in the main thread of a POSIX
-process (an interval timer already running is kept and re-armed, see
-:func:`symbolic_budget`); elsewhere the work runs without a budget (it is still bounded by the expression-size
+process (whatever the process inherited: a blocked SIGALRM is unblocked for the budgeted work,
+an interval timer already running is kept and re-armed; see :func:`symbolic_budget`); elsewhere the work runs without a budget (it is still bounded by the expression-size
 limits of the parser and the degree limits of the derivation).
 """
 from __future__ import annotations
@@ -40,8 +40,10 @@ class _OverBudget(BaseException):
 def symbolic_budget(what: str, seconds: float | None = None):
     """Run the block under a wall-clock budget; past it raise ActivationError saying ``what`` ran out.
 
-    An interval timer that is already running (a harness that set ``alarm`` before exec-ing Python,
-    an enclosing budget) is honoured, not skipped: the budget's timer runs to the earlier of the two
+    A SIGALRM blocked in the signal mask (a harness can start Python with it blocked: masks survive
+    fork and exec) is unblocked for the block and blocked again after.  An interval timer that is
+    already running (a harness that set ``alarm`` before exec-ing Python, an enclosing budget) is
+    honoured, not skipped: the budget's timer runs to the earlier of the two
     deadlines; if the outer one comes first its handler and timer are put back and it fires as it
     would have, and otherwise the outer timer is re-armed afterwards with the time it had left.
     """
@@ -70,7 +72,11 @@ def symbolic_budget(what: str, seconds: float | None = None):
             return
         raise _OverBudget()
 
+    # a SIGALRM blocked in the signal mask (inherited across fork and exec) would stay pending for ever
+    blocked = hasattr(signal, "pthread_sigmask") and signal.SIGALRM in signal.pthread_sigmask(signal.SIG_BLOCK, [])
     signal.signal(signal.SIGALRM, _alarm)
+    if blocked:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGALRM])
     signal.setitimer(signal.ITIMER_REAL, min(seconds, outer_left) if outer_left > 0 else seconds)
     try:
         yield
@@ -80,3 +86,5 @@ def symbolic_budget(what: str, seconds: float | None = None):
             "expression, or raise the budget with the environment variable COVSDE_SYMPY_SECONDS") from None
     finally:
         _restore_outer()
+        if blocked:
+            signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])
