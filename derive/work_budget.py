@@ -4,8 +4,9 @@ SymPy's ``series``, ``simplify`` and ``solve`` can run for minutes on a 100-char
 ``symbolic_budget(what)`` stops such a call after ``seconds`` and raises :class:`ActivationError`
 naming the bound that was hit, instead of hanging.  The budget is ``COVSDE_SYMPY_SECONDS``
 (environment, default 20 s).  It uses ``SIGALRM``, so it applies in the main thread of a POSIX
-process (whatever the process inherited: a blocked SIGALRM is unblocked for the budgeted work,
-an interval timer already running is kept and re-armed; see :func:`symbolic_budget`); elsewhere the work runs without a budget (it is still bounded by the expression-size
+process, whatever the process inherited (a blocked SIGALRM is unblocked for the budgeted work, an
+interval timer already running is kept and re-armed; see :func:`symbolic_budget`); elsewhere the
+work runs without a budget (it is still bounded by the expression-size
 limits of the parser and the degree limits of the derivation).
 """
 from __future__ import annotations
@@ -54,12 +55,13 @@ def symbolic_budget(what: str, seconds: float | None = None):
     outer_left, outer_interval = signal.getitimer(signal.ITIMER_REAL)
     previous = signal.getsignal(signal.SIGALRM)
     start = time.monotonic()
-    state = {"armed": True}
+    armed = True
 
     def _restore_outer():
-        if not state["armed"]:
+        nonlocal armed
+        if not armed:
             return
-        state["armed"] = False
+        armed = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
         if outer_left > 0:

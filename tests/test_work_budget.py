@@ -40,26 +40,26 @@ def outer_timer():
 
 def test_the_budget_stops_work_while_an_outer_timer_runs_and_re_arms_it(outer_timer, monkeypatch):
     monkeypatch.setenv("COVSDE_SYMPY_SECONDS", "0.5")
-    start = time.monotonic()
     with pytest.raises(ActivationError, match="budget of 0.5 s"):
         derive_sde(NEVER_ENDS)
-    elapsed = time.monotonic() - start
-    # a deadline, not a speed: the budget did not end the work before its own 0.5 s
-    assert elapsed >= 0.45
+    # timer states, not speeds: inside a budget the armed timer is the budget's own deadline (not the
+    # outer 600 s, not shorter); after it the outer timer is back with about what it had left
+    with symbolic_budget("a check", seconds=5.0):
+        armed, _ = signal.getitimer(signal.ITIMER_REAL)
+    assert 4.0 < armed <= 5.0
     left, _ = signal.getitimer(signal.ITIMER_REAL)
-    # the outer timer is back with what it had left (not reset to 600 s, not left at the budget's value)
-    assert 590.0 < left <= 600.0 - elapsed + 0.05
+    assert 590.0 < left <= 600.0
     assert outer_timer == []
 
 
 def test_an_outer_deadline_before_the_budget_fires_under_its_own_handler(outer_timer):
     signal.setitimer(signal.ITIMER_REAL, 0.2)
-    start = time.monotonic()
-    with symbolic_budget("a loop", seconds=5.0):
-        while not outer_timer and time.monotonic() - start < 3.0:
+    with symbolic_budget("a loop", seconds=5.0):       # no ActivationError: the outer alarm is not the budget's
+        armed, _ = signal.getitimer(signal.ITIMER_REAL)
+        while not outer_timer:
             time.sleep(0.01)
-    assert outer_timer, "the outer alarm never fired"
-    assert outer_timer[0] - start >= 0.15       # the outer deadline, not the budget's re-arming (1e-6 s)
+    assert armed <= 0.2                                   # armed for the earlier (outer) deadline
+    assert len(outer_timer) == 1                          # delivered once, to the outer handler
     assert signal.getitimer(signal.ITIMER_REAL)[0] == 0  # one-shot outer timer: nothing re-armed
 
 
@@ -96,14 +96,12 @@ INHERITED = {
 def test_what_a_harness_leaves_across_exec_does_not_disable_the_budget(inherited):
     """The CI situation end to end: the harness's state, exec a fresh Python, derive for ever."""
     child = textwrap.dedent(f"""
-        import signal, time
         from covsde.derive import ActivationError, derive_sde
-        start = time.monotonic()
         try:
             derive_sde({NEVER_ENDS!r})
         except ActivationError as err:
             assert "budget of 1 s" in str(err), err
-            print("stopped after", round(time.monotonic() - start, 1))
+            print("stopped by the budget")
     """)
     launcher = "import os, signal, sys\n" + INHERITED[inherited] + \
         "\nos.execv(sys.executable, [sys.executable, '-c', sys.argv[1]])\n"
@@ -111,5 +109,4 @@ def test_what_a_harness_leaves_across_exec_does_not_disable_the_budget(inherited
     done = subprocess.run([sys.executable, "-c", launcher, child], env=env, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("stopped after ")
-    assert float(done.stdout.split()[-1]) >= 0.95        # by the budget's deadline, not before it
+    assert done.stdout.startswith("stopped by the budget")

@@ -139,12 +139,10 @@ def simulate_sde(sde, V0, T, *, steps, paths, seed=None, save_at=None, scheme="e
         raise InputError("save_at keeps paths, which a streaming run (reduce=...) does not; "
                          "use reduce=None for saved states, or one streaming run per save time")
     m = V0.shape[-1]
-    known = None if executor is None else executor_workers(executor)
-    held = workers if executor is None else (known or workers)
-    _check_resources(paths, steps, m, chunk, held, 0 if idx is None else len(idx),
-                     scheme_obj.normal_count(m) + scheme_obj.sign_count(m), plan,
-                     in_flight=chunks_in_flight(-(-paths // chunk), known if executor is not None else workers,
-                                                on_executor=executor is not None))
+    placed = workers if executor is None else executor_workers(executor)     # None: the executor does not say
+    in_flight = chunks_in_flight(-(-paths // chunk), placed, on_executor=executor is not None)
+    _check_resources(paths, steps, m, chunk, placed or workers, 0 if idx is None else len(idx),
+                     scheme_obj.normal_count(m) + scheme_obj.sign_count(m), plan, in_flight)
     step_note = check_step_size("simulate_sde", scheme_obj.name, scheme_obj.max_stable_dt(sde, V0), T, steps,
                                 check=bool(check_step))
     if backend == "numba":
@@ -209,7 +207,7 @@ def _summary(paths, steps, T, label, fraction, projections, step_note) -> str:
     return message
 
 
-def _check_resources(paths, steps, m, chunk, workers, saves, rows_per_step, plan=None, in_flight=None):
+def _check_resources(paths, steps, m, chunk, workers, saves, rows_per_step, plan, in_flight):
     """Refuse a run whose arrays or path-steps pass :mod:`covsde.solvers.resource_limits`.
 
     A streaming run (``plan``) holds no array per path: its memory is the random streams, the
@@ -219,7 +217,7 @@ def _check_resources(paths, steps, m, chunk, workers, saves, rows_per_step, plan
     held = min(workers, chunks)
     matrix = m * m * DOUBLE
     kept = 0 if plan is not None else paths
-    in_flight = (chunks_in_flight(chunks, held, on_executor=False) if in_flight is None else in_flight) + 1
+    in_flight += 1                 # and the merged statistics
     check_memory("simulate_sde", [
         (kept * matrix, f"the final states V (paths, m, m) of {paths:.3g} paths"),
         (kept * saves * matrix, f"the saved states (paths, {saves}, m, m) of {paths:.3g} paths"),
