@@ -72,18 +72,6 @@ def test_without_an_outer_timer_nothing_is_left_armed(monkeypatch):
     assert signal.getsignal(signal.SIGALRM) is before
 
 
-def test_the_budget_runs_with_sigalrm_blocked_and_blocks_it_again(monkeypatch):
-    monkeypatch.setenv("COVSDE_SYMPY_SECONDS", "0.3")
-    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])
-    try:
-        with pytest.raises(ActivationError, match="budget of 0.3 s"):
-            derive_sde(NEVER_ENDS)
-        assert signal.SIGALRM in signal.pthread_sigmask(signal.SIG_BLOCK, [])
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGALRM])
-    assert signal.getitimer(signal.ITIMER_REAL)[0] == 0
-
-
 #: what a harness may do before it execs Python (all survive exec): arm a timer, block or ignore SIGALRM
 INHERITED = {
     "an interval timer": "signal.setitimer(signal.ITIMER_REAL, 3600.0)",
